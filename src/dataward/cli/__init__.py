@@ -1,0 +1,1 @@
+"""The `dataward` command line: one thin module per command group."""

@@ -1,0 +1,45 @@
+"""Entry point: `dataward --help` lists the command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from dataward import __version__
+from dataward.cli import contract, validate
+from dataward.events import configure
+
+app = typer.Typer(
+    name="dataward",
+    help="Data infrastructure that cannot silently lose, duplicate or corrupt a row.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.command(name="validate")(validate.validate)
+app.add_typer(contract.app, name="contract")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dataward {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    log_json: bool | None = typer.Option(
+        None,
+        "--log-json/--log-console",
+        help="Events as JSON lines (default when output is not a terminal) or console lines.",
+    ),
+) -> None:
+    """Data contracts, validation and (soon) pipelines that never lose a row."""
+    configure(json=log_json)
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,131 @@
+"""`dataward validate DATA... --contract C.yaml`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dataward.cli.errors import is_terminal, report_errors
+from dataward.contract.loader import load_contract
+from dataward.errors import ExitCode, UsageError
+from dataward.events import get_logger
+from dataward.sources import expand_paths
+from dataward.validate import ValidationResult, validate_files
+
+
+@report_errors
+def validate(
+    data: list[str] = typer.Argument(..., help="Files or globs: CSV, NDJSON or Parquet."),
+    contract: Path = typer.Option(..., "--contract", "-c", help="The ODCS contract (YAML)."),
+    table: str | None = typer.Option(None, help="The contract table (when it has several)."),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="Write every rejected row, with reasons, to this Parquet file."
+    ),
+    output: str = typer.Option("text", "--format", help="text or json."),
+    input_format: str | None = typer.Option(
+        None, "--input-format", help="csv, ndjson or parquet (default: from the extension)."
+    ),
+    delimiter: str | None = typer.Option(None, help="CSV delimiter (default , or tab for .tsv)."),
+    allow_extra_columns: bool = typer.Option(
+        False, help="Ignore data columns the contract does not name instead of refusing the file."
+    ),
+    examples: int = typer.Option(5, help="How many failing rows to show."),
+) -> None:
+    """Check data files against a contract. Exit 0 all rows pass, 1 checks failed, 2 bad input."""
+    if output not in ("text", "json"):
+        raise UsageError(f"--format must be text or json, got {output!r}")
+    if delimiter is not None and len(delimiter) != 1:
+        raise UsageError(f"--delimiter must be one character, got {delimiter!r}")
+    loaded = load_contract(contract)
+    files = expand_paths(data, input_format, delimiter)
+    log = get_logger(command="validate", contract=str(contract))
+    log.info("validate.start", files=[f.name for f in files])
+    try:
+        chosen = loaded.table(table)
+    except KeyError as exc:
+        raise UsageError(f"no table {exc.args[0]!r} in the contract") from None
+    result = _run(loaded, files, chosen.name, rejects, allow_extra_columns, examples, log)
+    log.info(
+        "validate.finish",
+        rows=result.rows,
+        rejected=result.rejected,
+        flagged=result.flagged,
+        ok=result.ok,
+    )
+    if output == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), default=str, indent=2) + "\n")
+    else:
+        _print(result)
+    raise typer.Exit(int(ExitCode.OK if result.ok else ExitCode.CHECKS_FAILED))
+
+
+def _run(loaded, files, table, rejects, allow_extra_columns, examples, log) -> ValidationResult:  # noqa: ANN001
+    if not is_terminal():
+        return validate_files(
+            loaded,
+            files,
+            table=table,
+            rejects_path=rejects,
+            allow_extra_columns=allow_extra_columns,
+            examples=examples,
+            progress=lambda rows: log.info("validate.batch", rows=rows),
+        )
+    with Progress(
+        TextColumn("[bold]validate"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("rows", total=None)
+        return validate_files(
+            loaded,
+            files,
+            table=table,
+            rejects_path=rejects,
+            allow_extra_columns=allow_extra_columns,
+            examples=examples,
+            progress=lambda rows: progress.advance(task, rows),
+        )
+
+
+def _print(result: ValidationResult) -> None:
+    console = Console(highlight=False)
+    verdict = "[green]PASS[/]" if result.ok else "[red]FAIL[/]"
+    console.print(
+        f"{verdict} {escape(result.table)}: {result.rows:,} rows, "
+        f"{result.rejected:,} rejected, {result.flagged:,} flagged (warnings)"
+    )
+    table = Table(show_edge=False, header_style="bold")
+    for name in ("check", "severity", "scope", "violations", "measured", "result"):
+        table.add_column(name, justify="right" if name in ("violations", "measured") else "left")
+    for check in result.checks:
+        if check.skipped:
+            status = f"[yellow]skipped[/]: {escape(check.skipped)}"
+        elif check.passed:
+            status = "[green]ok[/]"
+        else:
+            status = "[red]failed[/]" if check.severity == "error" else "[yellow]warning[/]"
+        measured = "" if check.measured is None else f"{check.measured:g}"
+        table.add_row(
+            escape(check.id), check.severity, check.scope, f"{check.violations:,}", measured, status
+        )
+    console.print(table)
+    for example in result.examples:
+        where = f"{example['source']}:{example['line'] or ''} (row {example['row']})"
+        reasons = "; ".join(
+            f"{r['column']}={r['value']!r}: {r['message']}" for r in example["reasons"]
+        )
+        console.print(f"  {escape(where)}: {escape(reasons)}")
+    for note in result.notes:
+        console.print(f"[yellow]note[/]: {escape(note)}")
+    if result.rejects_file:
+        console.print(f"rejected rows written to {escape(result.rejects_file)}")

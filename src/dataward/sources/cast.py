@@ -1,0 +1,220 @@
+"""Cast source values to the contract's types, strictly.
+
+A value that does not cast is a rejection with its original text kept; nothing is
+rounded, truncated or assigned a time zone by guesswork. Text sources are parsed here;
+typed sources (Parquet) are cast directly when the conversion is exact, and through their
+text form otherwise so the same rules apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from dataward.checks.polars_render import polars_type
+from dataward.contract.model import Column
+from dataward.contract.types import FLOAT_KINDS, INTEGER_KINDS, TypeKind
+
+_BOOLEAN_TEXT = {
+    "true": True,
+    "t": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "f": False,
+    "no": False,
+    "n": False,
+    "0": False,
+}
+_UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+_HAS_OFFSET = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
+_FLOAT_TEXT = r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)$"
+
+
+@dataclass(frozen=True)
+class Cast:
+    """How one column is cast: its typed value, where the cast failed, and why."""
+
+    column: str
+    value: pl.Expr  # aliased to the column name
+    failed: pl.Expr  # True where the source had a value that did not cast
+    reason: pl.Expr  # the message for a failed row (evaluated on failing rows only)
+
+
+def _decimal_shape(precision: int, scale: int) -> str:
+    whole = precision - scale
+    # Leading zeros and trailing fractional zeros carry no information; anything else
+    # past the declared digits would have to be rounded, so it is rejected.
+    return rf"^[+-]?0*\d{{0,{whole}}}(\.\d{{0,{scale}}}0*)?$"
+
+
+def cast_column(column: Column, source: pl.DataType, default_timezone: str | None) -> Cast:
+    name = column.name
+    raw = pl.col(name)
+    data_type = column.type
+    kind = data_type.kind
+    target = polars_type(data_type)
+    type_name = str(data_type)
+
+    def result(value: pl.Expr, failed: pl.Expr, reason: pl.Expr | str) -> Cast:
+        reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
+        return Cast(name, value.alias(name), failed.fill_null(False), reason_expr)
+
+    def bad(what: str) -> pl.Expr:
+        return pl.format("{} is not " + what, _quoted(raw.cast(pl.String)))
+
+    if source == target and kind not in (TypeKind.UUID, TypeKind.JSON, TypeKind.JSONB):
+        return result(raw, pl.lit(False), "")
+    if kind in INTEGER_KINDS:
+        if source.is_integer():
+            value = raw.cast(target, strict=False)
+            return result(
+                value, value.is_null() & raw.is_not_null(), bad(f"within {type_name} range")
+            )
+        text = raw.cast(pl.String).str.strip_chars()
+        value = text.cast(target, strict=False)
+        return result(value, value.is_null() & raw.is_not_null(), bad(f"a valid {type_name}"))
+    if kind is TypeKind.DECIMAL:
+        assert data_type.precision is not None and data_type.scale is not None
+        if source.is_integer():
+            value = raw.cast(target, strict=False)
+            return result(value, value.is_null() & raw.is_not_null(), bad(f"within {type_name}"))
+        text = raw.cast(pl.String).str.strip_chars()
+        fits = text.str.contains(
+            _decimal_shape(data_type.precision, data_type.scale)
+        ) & text.str.contains(r"\d")
+        value = pl.when(fits).then(text).otherwise(None).cast(target, strict=False)
+        numeric = text.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+        scale_text = rf"^[+-]?\d*\.\d{{0,{data_type.scale}}}0*$|^[+-]?\d+$"
+        reason = (
+            pl.when(~numeric)
+            .then(bad("a plain decimal number"))
+            .when(~text.str.contains(scale_text))
+            .then(
+                pl.format(
+                    "{} has more than "
+                    + str(data_type.scale)
+                    + " decimal places; it would be rounded",
+                    _quoted(text),
+                )
+            )
+            .otherwise(pl.format("{} has too many digits for " + type_name, _quoted(text)))
+        )
+        return result(value, value.is_null() & raw.is_not_null(), reason)
+    if kind in FLOAT_KINDS:
+        if source.is_numeric():
+            value = raw.cast(target, strict=False)
+            return result(value, value.is_null() & raw.is_not_null(), bad(f"a valid {type_name}"))
+        text = raw.cast(pl.String).str.strip_chars()
+        shaped = text.str.to_lowercase().str.contains(_FLOAT_TEXT)
+        value = pl.when(shaped).then(text).otherwise(None).cast(target, strict=False)
+        return result(value, value.is_null() & raw.is_not_null(), bad(f"a valid {type_name}"))
+    if kind is TypeKind.BOOLEAN:
+        text = raw.cast(pl.String).str.strip_chars().str.to_lowercase()
+        value = text.replace_strict(_BOOLEAN_TEXT, default=None, return_dtype=pl.Boolean)
+        return result(value, value.is_null() & raw.is_not_null(), bad("a boolean (true/false)"))
+    if kind is TypeKind.DATE:
+        if isinstance(source, pl.Datetime):
+            return result(raw.cast(pl.Date), pl.lit(False), "")
+        text = raw.cast(pl.String).str.strip_chars()
+        value = text.str.to_date("%Y-%m-%d", strict=False)
+        return result(value, value.is_null() & raw.is_not_null(), bad("a date (YYYY-MM-DD)"))
+    if kind is TypeKind.TIMESTAMP:
+        if isinstance(source, pl.Datetime):
+            if source.time_zone is not None:
+                return result(
+                    pl.lit(None, dtype=target),
+                    raw.is_not_null(),
+                    "an instant with a time zone cannot go in a TIMESTAMP without time zone",
+                )
+            return result(raw.cast(target), pl.lit(False), "")
+        text = raw.cast(pl.String).str.strip_chars()
+        value = _naive_timestamp(text)
+        reason = (
+            pl.when(text.str.contains(_HAS_OFFSET))
+            .then(
+                pl.format(
+                    "{} has a UTC offset but the column is TIMESTAMP without time zone",
+                    _quoted(text),
+                )
+            )
+            .otherwise(bad("an ISO-8601 timestamp"))
+        )
+        value = pl.when(text.str.contains(_HAS_OFFSET)).then(None).otherwise(value)
+        return result(value, value.is_null() & raw.is_not_null(), reason)
+    if kind is TypeKind.TIMESTAMPTZ:
+        if isinstance(source, pl.Datetime):
+            if source.time_zone is None:
+                if default_timezone is None:
+                    return result(
+                        pl.lit(None, dtype=target),
+                        raw.is_not_null(),
+                        "a timestamp without a time zone; name defaultTimezone in the contract",
+                    )
+                value = raw.dt.replace_time_zone(
+                    default_timezone, ambiguous="null", non_existent="null"
+                )
+                value = value.dt.convert_time_zone("UTC").cast(target)
+                return result(
+                    value,
+                    value.is_null() & raw.is_not_null(),
+                    bad(f"a valid local time in {default_timezone}"),
+                )
+            return result(raw.dt.convert_time_zone("UTC").cast(target), pl.lit(False), "")
+        text = raw.cast(pl.String).str.strip_chars()
+        with_offset = text.str.to_datetime("%+", time_unit="us", time_zone="UTC", strict=False)
+        has_offset = text.str.contains(_HAS_OFFSET)
+        if default_timezone is None:
+            value = pl.when(has_offset).then(with_offset).otherwise(None)
+            reason = (
+                pl.when(has_offset)
+                .then(bad("an ISO-8601 timestamp"))
+                .otherwise(
+                    pl.format(
+                        "{} has no UTC offset and the contract names no defaultTimezone",
+                        _quoted(text),
+                    )
+                )
+            )
+        else:
+            local = (
+                _naive_timestamp(text)
+                .dt.replace_time_zone(default_timezone, ambiguous="null", non_existent="null")
+                .dt.convert_time_zone("UTC")
+            )
+            value = pl.when(has_offset).then(with_offset).otherwise(local)
+            reason = bad(
+                f"an ISO-8601 timestamp (or is ambiguous/non-existent in {default_timezone})"
+            )
+        return result(value.cast(target), value.is_null() & raw.is_not_null(), reason)
+    if kind is TypeKind.UUID:
+        text = raw.cast(pl.String)
+        valid = text.str.contains(_UUID)
+        return result(text, ~valid & raw.is_not_null(), bad("a UUID"))
+    if kind in (TypeKind.JSON, TypeKind.JSONB):
+        text = raw.cast(pl.String)
+        valid = text.map_elements(_is_json, return_dtype=pl.Boolean, skip_nulls=True)
+        return result(text, ~valid & raw.is_not_null(), bad("valid JSON"))
+    # TEXT / VARCHAR: any text is a value; its length is a check, not a cast.
+    return result(raw.cast(pl.String), pl.lit(False), "")
+
+
+def _naive_timestamp(text: pl.Expr) -> pl.Expr:
+    formats = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
+    return pl.coalesce([text.str.to_datetime(fmt, time_unit="us", strict=False) for fmt in formats])
+
+
+def _quoted(expr: pl.Expr) -> pl.Expr:
+    return pl.concat_str([pl.lit("'"), expr.str.slice(0, 80), pl.lit("'")])
+
+
+def _is_json(text: str) -> bool:
+    import json
+
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True

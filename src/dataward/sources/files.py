@@ -1,0 +1,377 @@
+"""CSV, NDJSON and Parquet files as Polars batches with their source location.
+
+Every row carries `_dw_source` (the file), `_dw_source_row` (1-based record number) and,
+for text formats, `_dw_source_line` (the line the record starts on, exact even when a
+quoted CSV value spans lines). A file that cannot be read fails with its name and the
+line (and column) of the first problem; nothing is guessed or silently dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+from decimal import Decimal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from dataward.errors import Location, SourceError
+
+SOURCE_COLUMN = "_dw_source"
+ROW_COLUMN = "_dw_source_row"
+LINE_COLUMN = "_dw_source_line"
+FORMATS = ("csv", "ndjson", "parquet")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".json": "ndjson",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+# Big enough for a record holding a 10 MB field; pyarrow needs a whole record per block.
+CSV_BLOCK_BYTES = 32 << 20
+NDJSON_CHUNK_LINES = 200_000
+
+
+@dataclass(frozen=True)
+class DataFile:
+    path: Path
+    format: str
+    delimiter: str = ","
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+
+def expand_paths(
+    patterns: list[str], fmt: str | None = None, delimiter: str | None = None
+) -> list[DataFile]:
+    """Resolve files and globs, in a stable order; every pattern must match something."""
+    files: list[DataFile] = []
+    for pattern in patterns:
+        matches = (
+            sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+        )
+        if not matches:
+            raise SourceError("no file matches this pattern", Location(file=pattern))
+        for match in matches:
+            path = Path(match)
+            if not path.is_file():
+                raise SourceError("file not found", Location(file=match))
+            kind = fmt or _EXTENSIONS.get(path.suffix.lower())
+            if kind not in FORMATS:
+                raise SourceError(
+                    f"cannot tell the format from {path.suffix!r}; pass --format csv|ndjson|parquet",
+                    Location(file=match),
+                )
+            sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
+            files.append(DataFile(path, kind, sep))
+    return files
+
+
+def read_columns(data: DataFile) -> list[str]:
+    """The column names a file declares (CSV header, Parquet schema, NDJSON first record)."""
+    if data.format == "csv":
+        return _csv_header(data)[0]
+    if data.format == "parquet":
+        try:
+            return pq.read_schema(data.path).names
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise SourceError(
+                f"not a readable Parquet file: {exc}", Location(file=data.name)
+            ) from None
+    for line_number, line in _ndjson_lines(data):
+        return list(_json_record(data, line_number, line).keys())
+    raise SourceError("file is empty: no records", Location(file=data.name))
+
+
+def read_batches(data: DataFile, batch_rows: int = 500_000) -> Iterator[pl.DataFrame]:
+    if data.format == "csv":
+        yield from _csv_batches(data)
+    elif data.format == "parquet":
+        yield from _parquet_batches(data, batch_rows)
+    else:
+        yield from _ndjson_batches(data)
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _csv_header(data: DataFile) -> tuple[list[str], int]:
+    """Header names and the number of physical lines the header takes."""
+    try:
+        with data.path.open("r", encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=data.delimiter)
+            header = next(reader, None)
+            lines = reader.line_num
+    except UnicodeDecodeError:
+        raise _utf8_error(data) from None
+    except csv.Error as exc:
+        raise SourceError(
+            f"malformed CSV header: {exc}", Location(file=data.name, line=1)
+        ) from None
+    if header is None:
+        raise SourceError("file is empty: expected a header line", Location(file=data.name))
+    for index, name in enumerate(header):
+        if name == "":
+            raise SourceError(
+                f"column {index + 1} of the header has no name",
+                Location(file=data.name, line=1, column=index + 1),
+            )
+        if name in header[:index]:
+            raise SourceError(
+                f"column {name!r} appears twice in the header", Location(file=data.name, line=1)
+            )
+    return header, lines
+
+
+def _csv_batches(data: DataFile) -> Iterator[pl.DataFrame]:
+    header, header_lines = _csv_header(data)
+    problems: list[str] = []
+
+    def on_invalid_row(row: pacsv.InvalidRow) -> str:
+        problems.append(row.text)
+        return "error"
+
+    read_options = pacsv.ReadOptions(
+        column_names=header, skip_rows=header_lines, block_size=CSV_BLOCK_BYTES, encoding="utf8"
+    )
+    parse_options = pacsv.ParseOptions(
+        delimiter=data.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row
+    )
+    convert_options = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in header},
+        # Only an empty field is missing; "NA", "NULL" or "NaN" are values to be checked.
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    try:
+        reader = pacsv.open_csv(
+            data.path,
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=convert_options,
+        )
+    except pa.ArrowInvalid as exc:
+        raise _csv_error(data, exc, header, problems) from None
+    records = 0
+    line = header_lines + 1
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as exc:
+            raise _csv_error(data, exc, header, problems) from None
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        height = frame.height
+        rows = pl.int_range(records + 1, records + height + 1, dtype=pl.Int64, eager=True)
+        lines, line = _record_lines(frame, line)
+        yield frame.with_columns(
+            pl.lit(data.name).alias(SOURCE_COLUMN),
+            rows.alias(ROW_COLUMN),
+            lines.alias(LINE_COLUMN),
+        )
+        records += height
+
+
+def _record_lines(frame: pl.DataFrame, first_line: int) -> tuple[pl.Series, int]:
+    """The physical line each record starts on: a quoted value may contain newlines."""
+    height = frame.height
+    if height == 0:
+        return pl.Series(LINE_COLUMN, [], dtype=pl.Int64), first_line
+    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    has_breaks = (
+        text_columns
+        and frame.select(
+            pl.any_horizontal(
+                pl.col(text_columns).str.contains("\n", literal=True).fill_null(False)
+            ).any()
+        ).item()
+    )
+    if not has_breaks:
+        lines = pl.int_range(first_line, first_line + height, dtype=pl.Int64, eager=True)
+        return lines, first_line + height
+    breaks = frame.select(
+        pl.sum_horizontal(
+            pl.col(text_columns).str.count_matches("\n", literal=True).fill_null(0)
+        ).cast(pl.Int64)
+    ).to_series()
+    span = breaks + 1
+    starts = span.cum_sum() - span + first_line
+    return starts, first_line + int(span.sum())
+
+
+def _csv_error(
+    data: DataFile, exc: pa.ArrowInvalid, header: list[str], problems: list[str]
+) -> SourceError:
+    text = str(exc)
+    if "UTF8" in text or "utf8" in text.lower() or "utf-8" in text.lower():
+        return _utf8_error(data)
+    if problems or "Expected" in text:
+        return _ragged_error(data, header)
+    if "straddling" in text:
+        return SourceError(
+            f"a record is larger than {CSV_BLOCK_BYTES >> 20} MB or a quote is never closed",
+            Location(file=data.name),
+        )
+    return SourceError(f"cannot parse CSV: {text}", Location(file=data.name))
+
+
+def _ragged_error(data: DataFile, header: list[str]) -> SourceError:
+    """Find the first record whose field count differs from the header, with its line."""
+    with data.path.open("r", encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=data.delimiter)
+        next(reader, None)
+        start = reader.line_num + 1
+        for record in reader:
+            if len(record) != len(header):
+                return SourceError(
+                    f"expected {len(header)} fields as in the header, found {len(record)}",
+                    Location(file=data.name, line=start),
+                )
+            start = reader.line_num + 1
+    return SourceError(
+        "a record does not have as many fields as the header", Location(file=data.name)
+    )
+
+
+def _utf8_error(data: DataFile) -> SourceError:
+    with data.path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                column = len(raw[: exc.start].decode("utf-8", errors="replace")) + 1
+                return SourceError(
+                    f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); re-encode the file as UTF-8",
+                    Location(file=data.name, line=number, column=column),
+                )
+    return SourceError("invalid UTF-8", Location(file=data.name))
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def _parquet_batches(data: DataFile, batch_rows: int) -> Iterator[pl.DataFrame]:
+    try:
+        parquet = pq.ParquetFile(data.path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SourceError(f"not a readable Parquet file: {exc}", Location(file=data.name)) from None
+    records = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=batch_rows):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            height = frame.height
+            yield frame.with_columns(
+                pl.lit(data.name).alias(SOURCE_COLUMN),
+                pl.int_range(records + 1, records + height + 1, dtype=pl.Int64, eager=True).alias(
+                    ROW_COLUMN
+                ),
+                pl.lit(None, dtype=pl.Int64).alias(LINE_COLUMN),
+            )
+            records += height
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SourceError(
+            f"corrupt Parquet data after row {records}: {exc}", Location(file=data.name)
+        ) from None
+
+
+# ---------------------------------------------------------------- NDJSON
+
+
+def _ndjson_lines(data: DataFile) -> Iterator[tuple[int, bytes]]:
+    with data.path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if raw.strip():
+                yield number, raw
+
+
+def _json_record(data: DataFile, line_number: int, raw: bytes) -> dict:
+    try:
+        # Decimals keep every digit they were written with; a float would round them.
+        value = json.loads(raw, parse_float=Decimal)
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"invalid UTF-8: {exc.reason}",
+            Location(file=data.name, line=line_number, column=exc.start + 1),
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"malformed JSON: {exc.msg}",
+            Location(file=data.name, line=line_number, column=exc.colno),
+        ) from None
+    if not isinstance(value, dict):
+        raise SourceError(
+            "each line must be a JSON object", Location(file=data.name, line=line_number)
+        )
+    return value
+
+
+def _ndjson_batches(data: DataFile) -> Iterator[pl.DataFrame]:
+    records = 0
+    numbers: list[int] = []
+    chunk: list[bytes] = []
+    for number, raw in _ndjson_lines(data):
+        numbers.append(number)
+        chunk.append(raw if raw.endswith(b"\n") else raw + b"\n")
+        if len(chunk) >= NDJSON_CHUNK_LINES:
+            yield _ndjson_frame(data, numbers, chunk, records)
+            records += len(chunk)
+            numbers, chunk = [], []
+    if chunk or records == 0:
+        if not chunk and records == 0:
+            raise SourceError("file is empty: no records", Location(file=data.name))
+        yield _ndjson_frame(data, numbers, chunk, records)
+
+
+def _ndjson_frame(
+    data: DataFile, numbers: list[int], chunk: list[bytes], records: int
+) -> pl.DataFrame:
+    # Parse every line ourselves first: a malformed line must be named, and Polars'
+    # reader would report it without a line number.
+    parsed = [_json_record(data, n, raw) for n, raw in zip(numbers, chunk, strict=True)]
+    names: dict[str, None] = {}
+    for record in parsed:
+        names.update(dict.fromkeys(record))
+    columns: dict[str, list[str | None]] = {name: [] for name in names}
+    for record in parsed:
+        for name in names:
+            columns[name].append(_json_text(record.get(name)))
+    frame = pl.DataFrame(columns, schema={name: pl.String for name in names})
+    height = frame.height
+    return frame.with_columns(
+        pl.lit(data.name).alias(SOURCE_COLUMN),
+        pl.int_range(records + 1, records + height + 1, dtype=pl.Int64, eager=True).alias(
+            ROW_COLUMN
+        ),
+        pl.Series(LINE_COLUMN, numbers, dtype=pl.Int64),
+    )
+
+
+def _json_text(value: object) -> str | None:
+    """JSON values as the text the cast step parses; nested values stay JSON text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
