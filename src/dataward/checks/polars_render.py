@@ -6,6 +6,7 @@ same verdicts can be summed, filtered on, and compared with the SQL renderer's.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -66,13 +67,16 @@ def literal(value: Any, data_type: DataType | None) -> pl.Expr:
     return pl.lit(value, dtype=dtype)
 
 
-def violation(check: Check) -> pl.Expr:
-    """True where the row violates `check`. Only row-level kinds have a predicate."""
-    expr = _predicate(check)
+def violation(check: Check, references: Mapping[str, pl.DataFrame] | None = None) -> pl.Expr:
+    """True where the row violates `check`. Only row-level kinds have a predicate.
+
+    A foreign key needs the referenced table's keys, given in `references` by table name.
+    """
+    expr = _predicate(check, references or {})
     return expr.fill_null(False).alias(check.id)
 
 
-def _predicate(check: Check) -> pl.Expr:
+def _predicate(check: Check, references: Mapping[str, pl.DataFrame]) -> pl.Expr:
     kind = check.kind
     columns = [pl.col(c) for c in check.columns]
     if kind is CheckKind.NOT_NULL:
@@ -81,7 +85,7 @@ def _predicate(check: Check) -> pl.Expr:
         col = columns[0]
         if not check.values:
             return col.is_null()
-        return col.is_null() | col.is_in(_typed_values(check)).fill_null(False)
+        return col.is_null() | col.is_in(_typed_values(check).implode()).fill_null(False)
     if kind is CheckKind.FINITE:
         return ~columns[0].is_finite()
     if kind is CheckKind.RANGE:
@@ -105,12 +109,32 @@ def _predicate(check: Check) -> pl.Expr:
     if kind is CheckKind.PATTERN:
         return ~columns[0].cast(pl.String).str.contains(check.pattern or "")
     if kind is CheckKind.ACCEPTED_VALUES:
-        return ~columns[0].is_in(_typed_values(check))
+        return ~columns[0].is_in(_typed_values(check).implode())
     if kind is CheckKind.UNIQUE:
         key = columns[0] if len(columns) == 1 else pl.struct(columns)
         present = pl.all_horizontal([c.is_not_null() for c in columns])
         # Nulls are not equal to each other (SQL semantics): only complete keys can repeat.
         return pl.when(present).then(key.is_duplicated().over(present)).otherwise(False)
+    if kind is CheckKind.FOREIGN_KEY:
+        table = check.referenced_table or ""
+        if table not in references:
+            raise ValueError(f"{check.id} needs the keys of {table!r} to be checked in flight")
+        ref_columns = list(check.referenced_columns or ())
+        # Compare as structs named by our own columns so composite keys line up.
+        known = (
+            references[table]
+            .select(
+                pl.struct(
+                    [
+                        pl.col(r).alias(own)
+                        for own, r in zip(check.columns, ref_columns, strict=True)
+                    ]
+                )
+            )
+            .to_series()
+        )
+        present = pl.all_horizontal([c.is_not_null() for c in columns])
+        return present & ~pl.struct(columns).is_in(known.implode())
     raise ValueError(f"{kind} has no in-flight predicate")
 
 

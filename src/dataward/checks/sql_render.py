@@ -15,6 +15,7 @@ from typing import Any
 from sqlglot import exp
 
 from dataward.checks.model import Check, CheckKind
+from dataward.contract.model import Table
 from dataward.contract.types import FLOAT_KINDS, INTEGER_KINDS, DataType, TypeKind
 
 DIALECTS = ("duckdb", "postgres", "spark")
@@ -69,9 +70,10 @@ def literal(value: Any, data_type: DataType | None) -> exp.Expression:
         return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
     if isinstance(value, int | float):
         return exp.Literal.number(value)
-    if data_type is not None and not data_type.is_text and kind not in (None,):
-        if kind is TypeKind.DECIMAL or kind in INTEGER_KINDS or kind in FLOAT_KINDS:
-            return exp.cast(exp.Literal.string(str(value)), sql_type(data_type))
+    if data_type is not None and (
+        kind is TypeKind.DECIMAL or kind in INTEGER_KINDS or kind in FLOAT_KINDS
+    ):
+        return exp.cast(exp.Literal.string(str(value)), sql_type(data_type))
     return exp.Literal.string(str(value))
 
 
@@ -235,3 +237,43 @@ def sql_check_query(check: Check, table: str, dialect: str, schema: str | None =
     for key, value in replacements.items():
         query = query.replace("${" + key + "}", value).replace("{" + key + "}", value)
     return query
+
+
+def create_table_sql(
+    table: Table,
+    dialect: str,
+    schema: str | None = None,
+    extra: Sequence[tuple[str, str]] = (),
+) -> str:
+    """CREATE TABLE for a contract table: its types, NOT NULL and primary key.
+
+    `extra` adds columns dataward itself keeps (name, SQL type), e.g. a row id.
+    """
+    definitions: list[exp.Expression] = [
+        exp.ColumnDef(this=identifier(name), kind=exp.DataType.build(type_text, dialect="postgres"))
+        for name, type_text in extra
+    ]
+    for col in table.columns:
+        constraints = []
+        if col.required:
+            constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
+        definitions.append(
+            exp.ColumnDef(
+                this=identifier(col.name), kind=_storage_type(col.type), constraints=constraints
+            )
+        )
+    if table.primary_key:
+        definitions.append(
+            exp.PrimaryKey(expressions=[identifier(name) for name in table.primary_key])
+        )
+    create = exp.Create(
+        this=exp.Schema(this=table_ref(table.storage_name, schema), expressions=definitions),
+        kind="TABLE",
+    )
+    return create.sql(dialect=dialect)
+
+
+def _storage_type(data_type: DataType) -> exp.DataType:
+    if data_type.kind is TypeKind.JSONB:
+        return exp.DataType.build("JSONB", dialect="postgres")
+    return sql_type(data_type)

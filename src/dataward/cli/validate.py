@@ -66,7 +66,7 @@ def validate(
     raise typer.Exit(int(ExitCode.OK if result.ok else ExitCode.CHECKS_FAILED))
 
 
-def _run(loaded, files, table, rejects, allow_extra_columns, examples, log) -> ValidationResult:  # noqa: ANN001
+def _run(loaded, files, table, rejects, allow_extra_columns, examples, log) -> ValidationResult:
     if not is_terminal():
         return validate_files(
             loaded,

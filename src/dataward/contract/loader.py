@@ -428,7 +428,8 @@ def _build_quality(
         if metric not in LIBRARY_METRICS:
             raise reader.fail(
                 (*path, "metric"),
-                f"library metric {metric!r} is not supported; use one of {', '.join(LIBRARY_METRICS)}",
+                f"library metric {metric!r} is not supported; "
+                f"use one of {', '.join(LIBRARY_METRICS)}",
             )
         if column is not None and metric in TABLE_ONLY_METRICS:
             raise reader.fail((*path, "metric"), f"{metric} belongs on a table, not on a column")

@@ -1,8 +1,8 @@
 """Readers that turn files into batches tagged with where each row came from."""
 
 from dataward.sources.files import (
-    ROW_COLUMN,
     LINE_COLUMN,
+    ROW_COLUMN,
     SOURCE_COLUMN,
     DataFile,
     expand_paths,

@@ -35,12 +35,18 @@ _FLOAT_TEXT = r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinit
 
 @dataclass(frozen=True)
 class Cast:
-    """How one column is cast: its typed value, where the cast failed, and why."""
+    """How one column is cast: its typed value, and why it failed where it did.
+
+    A cast fails exactly where the source has a value and the typed result is null, so
+    the failure flag is derived from the two columns rather than computed a second time.
+    """
 
     column: str
-    value: pl.Expr  # aliased to the column name
-    failed: pl.Expr  # True where the source had a value that did not cast
+    value: pl.Expr  # aliased to the column name; null where the value does not cast
     reason: pl.Expr  # the message for a failed row (evaluated on failing rows only)
+
+    def failed(self, raw_name: str) -> pl.Expr:
+        return pl.col(self.column).is_null() & pl.col(raw_name).is_not_null()
 
 
 def _decimal_shape(precision: int, scale: int) -> str:
@@ -58,9 +64,11 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
     target = polars_type(data_type)
     type_name = str(data_type)
 
-    def result(value: pl.Expr, failed: pl.Expr, reason: pl.Expr | str) -> Cast:
+    def result(value: pl.Expr, failed: object, reason: pl.Expr | str) -> Cast:
+        # `failed` documents the rule at each call site; Cast.failed derives the flag.
+        del failed
         reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
-        return Cast(name, value.alias(name), failed.fill_null(False), reason_expr)
+        return Cast(name, value.alias(name), reason_expr)
 
     def bad(what: str) -> pl.Expr:
         return pl.format("{} is not " + what, _quoted(raw.cast(pl.String)))
@@ -192,11 +200,11 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
     if kind is TypeKind.UUID:
         text = raw.cast(pl.String)
         valid = text.str.contains(_UUID)
-        return result(text, ~valid & raw.is_not_null(), bad("a UUID"))
+        return result(pl.when(valid).then(text), ~valid & raw.is_not_null(), bad("a UUID"))
     if kind in (TypeKind.JSON, TypeKind.JSONB):
         text = raw.cast(pl.String)
         valid = text.map_elements(_is_json, return_dtype=pl.Boolean, skip_nulls=True)
-        return result(text, ~valid & raw.is_not_null(), bad("valid JSON"))
+        return result(pl.when(valid).then(text), ~valid & raw.is_not_null(), bad("valid JSON"))
     # TEXT / VARCHAR: any text is a value; its length is a check, not a cast.
     return result(raw.cast(pl.String), pl.lit(False), "")
 

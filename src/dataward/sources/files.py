@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import glob
 import json
-from decimal import Decimal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -71,7 +71,8 @@ def expand_paths(
             kind = fmt or _EXTENSIONS.get(path.suffix.lower())
             if kind not in FORMATS:
                 raise SourceError(
-                    f"cannot tell the format from {path.suffix!r}; pass --format csv|ndjson|parquet",
+                    f"cannot tell the format from {path.suffix!r}; "
+                    "pass --input-format csv|ndjson|parquet",
                     Location(file=match),
                 )
             sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")

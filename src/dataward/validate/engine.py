@@ -120,7 +120,7 @@ def validate_files(
             run.add_batch(batch)
             if progress:
                 progress(batch.height)
-    run.finish(files)
+    run.finish()
     result.examples = run.examples(examples)
     if rejects_path is not None:
         run.write_rejects(Path(rejects_path))
@@ -169,6 +169,7 @@ class _Run:
         self.newest: dict[str, Any] = {}
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._duck: duckdb.DuckDBPyConnection | None = None
+        self._spilled: list[int] = []
 
     # ------------------------------------------------------------ one batch
 
@@ -177,14 +178,8 @@ class _Run:
         casts = []
         for column in self.table.columns:
             if column.name not in schema:
-                casts.append(
-                    Cast(
-                        column.name,
-                        pl.lit(None, dtype=polars_type(column.type)).alias(column.name),
-                        pl.lit(False),
-                        pl.lit(""),
-                    )
-                )
+                absent = pl.lit(None, dtype=polars_type(column.type)).alias(column.name)
+                casts.append(Cast(column.name, absent, pl.lit("")))
             else:
                 casts.append(
                     cast_column(column, schema[column.name], self.contract.default_timezone)
@@ -197,30 +192,40 @@ class _Run:
         casts = self._casts(batch)
         raw_names = [c.name for c in self.table.columns if c.name in batch.schema]
         location = [SOURCE_COLUMN, ROW_COLUMN, LINE_COLUMN]
-        cast_flags = [c.failed.alias(f"{_CAST}:{c.column}") for c in casts]
-        typed = batch.select(
-            *[c.value for c in casts],
-            *cast_flags,
-            *[pl.col(name).cast(pl.String).alias(f"raw:{name}") for name in raw_names],
-            *location,
+        cast_flags = [
+            c.failed(f"raw:{c.column}").alias(f"{_CAST}:{c.column}")
+            for c in casts
+            if c.column in batch.schema
+        ]
+        typed = (
+            batch.lazy()
+            .select(
+                *[c.value for c in casts],
+                *[pl.col(name).cast(pl.String).alias(f"raw:{name}") for name in raw_names],
+                *location,
+            )
+            .with_columns(cast_flags)
         )
         # A value that failed its cast is null to the checks; its reason is the cast
         # failure alone, so checks on that column are masked where the cast failed.
-        cast_of = {c.column: f"{_CAST}:{c.column}" for c in casts}
+        cast_of = {c.column: f"{_CAST}:{c.column}" for c in casts if c.column in batch.schema}
         flag_exprs = [
             (violation(c) & ~pl.col(cast_of[c.column])).alias(c.id)
             if c.column in cast_of
             else violation(c)
             for c in self.row_checks
         ]
-        flags = typed.with_columns(flag_exprs)
-        cast_ids = [f"{_CAST}:{c.column}" for c in casts]
+        cast_ids = [f"{_CAST}:{c.column}" for c in casts if c.column in batch.schema]
         rejecting = [c.id for c in self.row_checks if c.rejects_rows] + cast_ids
         any_flag = [c.id for c in self.row_checks] + cast_ids
-        flags = flags.with_columns(
-            pl.any_horizontal(rejecting).alias(REJECTED)
-            if rejecting
-            else pl.lit(False).alias(REJECTED)
+        flags = (
+            typed.with_columns(flag_exprs)
+            .with_columns(
+                pl.any_horizontal(rejecting).alias(REJECTED)
+                if rejecting
+                else pl.lit(False).alias(REJECTED)
+            )
+            .collect()
         )
         sums = flags.select(
             *[pl.col(c).sum().alias(c) for c in any_flag],
@@ -238,8 +243,8 @@ class _Run:
         for check in self.row_checks:
             key = f"accepted:{check.id}" if check.scope is Scope.DATASET else check.id
             self.counts[check.id] += int(sums[key])
-        for cast in casts:
-            self.cast_failures[cast.column] += int(sums[f"{_CAST}:{cast.column}"])
+        for column, flag in cast_of.items():
+            self.cast_failures[column] += int(sums[flag])
         self.accepted_rows += int(sums["accepted"])
         for check in self.freshness:
             newest = sums[f"newest:{check.id}"]
@@ -252,6 +257,8 @@ class _Run:
             failed = flags.filter(pl.any_horizontal(any_flag))
             if failed.height:
                 self.failed_rows.append(self._with_reasons(failed, casts, raw_names))
+        if self.unique_checks:
+            self._spill(batch.select(*raw_names, *location))
         for check in self.unique_checks:
             self.keys.append(
                 flags.select(
@@ -314,11 +321,27 @@ class _Run:
             else pl.lit([], dtype=REASON_TYPE).alias(REASONS),
         )
 
+    def _workdir(self) -> Path:
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="dataward-")
+        return Path(self._tmp.name)
+
+    def _spill(self, raw: pl.DataFrame) -> None:
+        """Keep the raw rows on local disk (Arrow IPC, uncompressed: about memcpy speed).
+
+        A duplicate key's first occurrence is only known to be one at the end; reading it
+        back from here is far cheaper than parsing the source a second time, and memory
+        stays bounded by the batch size.
+        """
+        raw.write_ipc(
+            self._workdir() / f"raw-{len(self._spilled):06d}.arrow", compression="uncompressed"
+        )
+        self._spilled.append(raw.height)
+
     def _stash_accepted(self, frame: pl.DataFrame) -> None:
         """Keep accepted rows in a temporary DuckDB file so SQL checks can query them."""
         if self._duck is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="dataward-")
-            self._duck = duckdb.connect(str(Path(self._tmp.name) / "validate.duckdb"))
+            self._duck = duckdb.connect(str(self._workdir() / "validate.duckdb"))
             self._duck.register("dw_batch", frame.to_arrow())
             self._duck.execute(
                 f"CREATE TABLE {_quote(self.table.storage_name)} AS SELECT * FROM dw_batch"
@@ -332,10 +355,10 @@ class _Run:
 
     # ------------------------------------------------------------ the whole data set
 
-    def finish(self, files: list[DataFile]) -> None:
+    def finish(self) -> None:
         duplicates = self._duplicates()
         if duplicates is not None and duplicates.height:
-            self._merge_duplicates(duplicates, files)
+            self._merge_duplicates(duplicates)
         failed = pl.concat(self.failed_rows, how="diagonal_relaxed") if self.failed_rows else None
         self.failed = failed
         self.result.rejected = int(failed[REJECTED].sum()) if failed is not None else 0
@@ -361,9 +384,9 @@ class _Run:
         self.result.checks = results
         if self.result.rows == 0:
             self.result.notes.append("the data has no rows")
-        if self._tmp is not None:
-            assert self._duck is not None
+        if self._duck is not None:
             self._duck.close()
+        if self._tmp is not None:
             self._tmp.cleanup()
 
     def _judge(self, check: Check, accepted: int) -> CheckResult:
@@ -459,7 +482,7 @@ class _Run:
         self.keys = []
         return pl.concat(found) if found else None
 
-    def _merge_duplicates(self, duplicates: pl.DataFrame, files: list[DataFile]) -> None:
+    def _merge_duplicates(self, duplicates: pl.DataFrame) -> None:
         """Attach a uniqueness reason to each duplicate row, fetching rows not yet kept."""
         messages = {c.id: c for c in self.unique_checks}
         known = (
@@ -469,7 +492,7 @@ class _Run:
         )
         missing = duplicates.join(known, on=[SOURCE_COLUMN, ROW_COLUMN], how="anti")
         if missing.height:
-            self._fetch_rows(missing, files)
+            self._fetch_rows(missing)
         failed = pl.concat(self.failed_rows, how="diagonal_relaxed")
         reasons = duplicates.join(
             failed.select(
@@ -518,29 +541,25 @@ class _Run:
         )
         self.failed_rows = [merged]
 
-    def _fetch_rows(self, wanted: pl.DataFrame, files: list[DataFile]) -> None:
-        """Second pass: the rows a duplicate key points at that passed everything else."""
-        for data in files:
-            rows = wanted.filter(pl.col(SOURCE_COLUMN) == data.name)
-            if rows.height == 0:
-                continue
-            wanted_rows = rows[ROW_COLUMN].implode()
-            for batch in read_batches(data):
-                picked = batch.filter(pl.col(ROW_COLUMN).is_in(wanted_rows))
-                if picked.height == 0:
-                    continue
-                casts = self._casts(picked)
-                raw_names = [c.name for c in self.table.columns if c.name in picked.schema]
-                frame = picked.select(
-                    *[pl.col(n).cast(pl.String).alias(n) for n in raw_names],
-                    SOURCE_COLUMN,
-                    ROW_COLUMN,
-                    LINE_COLUMN,
-                    pl.lit(False).alias(REJECTED),
-                    pl.lit([], dtype=REASON_TYPE).alias(REASONS),
-                )
-                self.failed_rows.append(frame)
-                del casts
+    def _fetch_rows(self, wanted: pl.DataFrame) -> None:
+        """The rows a duplicate key points at that passed everything else, from the spill."""
+        spilled = pl.scan_ipc(self._workdir() / "raw-*.arrow")
+        picked = spilled.join(
+            wanted.lazy().select(SOURCE_COLUMN, ROW_COLUMN).unique(),
+            on=[SOURCE_COLUMN, ROW_COLUMN],
+            how="semi",
+        ).collect()
+        raw_names = [c.name for c in self.table.columns if c.name in picked.schema]
+        self.failed_rows.append(
+            picked.select(
+                *[pl.col(n).cast(pl.String).alias(n) for n in raw_names],
+                SOURCE_COLUMN,
+                ROW_COLUMN,
+                LINE_COLUMN,
+                pl.lit(False).alias(REJECTED),
+                pl.lit([], dtype=REASON_TYPE).alias(REASONS),
+            )
+        )
 
     # ------------------------------------------------------------ output
 
