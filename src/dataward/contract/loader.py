@@ -8,6 +8,7 @@ each field. dataward's own settings live in `customProperties`, as ODCS intends.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -125,7 +126,44 @@ def parse_contract(text: str, source: str = "<contract>") -> Contract:
         document = OpenDataContractStandard.model_validate(data)
     except pydantic.ValidationError as exc:
         raise _pydantic_error(reader, exc) from None
+    # The ODCS models forbid unknown keys only at the top level; nested objects would
+    # drop a misspelt key silently, so every level is checked here.
+    _reject_unknown_keys(reader, OpenDataContractStandard, data, ())
     return _build_contract(reader, document)
+
+
+def _model_types(annotation: Any) -> list[type[pydantic.BaseModel]]:
+    """The Pydantic models an annotation can hold, directly or as list items."""
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return [annotation]
+    found: list[type[pydantic.BaseModel]] = []
+    for argument in typing.get_args(annotation):
+        found.extend(_model_types(argument))
+    return found
+
+
+def _reject_unknown_keys(
+    reader: _Reader, model: type[pydantic.BaseModel], data: Any, path: tuple[PathPart, ...]
+) -> None:
+    if isinstance(data, list):
+        for index, item in enumerate(data):
+            _reject_unknown_keys(reader, model, item, (*path, index))
+        return
+    if not isinstance(data, dict):
+        return
+    fields = {(info.alias or name): info for name, info in model.model_fields.items()}
+    for key, value in data.items():
+        info = fields.get(key)
+        if info is None:
+            raise reader.fail(
+                (*path, key),
+                f"unknown key {key!r} (dataward settings belong in customProperties)",
+            )
+        candidates = _model_types(info.annotation)
+        # A union of several models (e.g. team: Team | list[TeamMember]) is checked
+        # against the one whose keys fit; Pydantic has already accepted one of them.
+        if len(candidates) == 1:
+            _reject_unknown_keys(reader, candidates[0], value, (*path, key))
 
 
 def _pydantic_error(reader: _Reader, exc: pydantic.ValidationError) -> ContractError:
