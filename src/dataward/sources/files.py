@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import glob
 import json
+import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,8 +38,10 @@ _EXTENSIONS = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-# Big enough for a record holding a 10 MB field; pyarrow needs a whole record per block.
-CSV_BLOCK_BYTES = 32 << 20
+# pyarrow parses small blocks fastest but needs a whole record inside one block; a larger
+# record (a 10 MB field, say) switches that file to large blocks.
+CSV_BLOCK_BYTES = 1 << 20
+CSV_LARGE_BLOCK_BYTES = 256 << 20
 NDJSON_CHUNK_LINES = 200_000
 
 
@@ -96,9 +99,9 @@ def read_columns(data: DataFile) -> list[str]:
     raise SourceError("file is empty: no records", Location(file=data.name))
 
 
-def read_batches(data: DataFile, batch_rows: int = 500_000) -> Iterator[pl.DataFrame]:
+def read_batches(data: DataFile, batch_rows: int = 250_000) -> Iterator[pl.DataFrame]:
     if data.format == "csv":
-        yield from _csv_batches(data)
+        yield from _csv_batches(data, batch_rows)
     elif data.format == "parquet":
         yield from _parquet_batches(data, batch_rows)
     else:
@@ -136,19 +139,69 @@ def _csv_header(data: DataFile) -> tuple[list[str], int]:
     return header, lines
 
 
-def _csv_batches(data: DataFile) -> Iterator[pl.DataFrame]:
+def _csv_batches(data: DataFile, batch_rows: int) -> Iterator[pl.DataFrame]:
     header, header_lines = _csv_header(data)
+    # Without a quote character no value can span lines: the line of each record is then
+    # simply its number plus the header, and the per-batch newline scan is skipped.
+    spans_lines = _contains(data.path, b'"')
+    records = 0
+    line = header_lines + 1
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+
+    def flush() -> pl.DataFrame:
+        nonlocal records, line, pending, pending_rows
+        frame = pl.from_arrow(pa.Table.from_batches(pending))
+        assert isinstance(frame, pl.DataFrame)
+        height = frame.height
+        rows = pl.int_range(records + 1, records + height + 1, dtype=pl.Int64, eager=True)
+        if spans_lines:
+            lines, line = _record_lines(frame, line)
+        else:
+            lines = pl.int_range(line, line + height, dtype=pl.Int64, eager=True)
+            line += height
+        records += height
+        pending, pending_rows = [], 0
+        return frame.with_columns(
+            pl.lit(data.name).alias(SOURCE_COLUMN),
+            rows.alias(ROW_COLUMN),
+            lines.alias(LINE_COLUMN),
+        )
+
+    for batch in _arrow_csv_batches(data, header, header_lines):
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows >= batch_rows:
+            yield flush()
+    if pending:
+        yield flush()
+
+
+def _contains(path: Path, needle: bytes) -> bool:
+    with path.open("rb") as handle:
+        try:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                return mapped.find(needle) != -1
+        except ValueError:  # an empty file cannot be mapped
+            return False
+
+
+def _arrow_csv_batches(
+    data: DataFile, header: list[str], header_lines: int
+) -> Iterator[pa.RecordBatch]:
+    """Small blocks parse fastest; a record larger than one block restarts the read with
+    blocks big enough for it, after the records already delivered."""
     problems: list[str] = []
 
     def on_invalid_row(row: pacsv.InvalidRow) -> str:
         problems.append(row.text)
         return "error"
 
-    read_options = pacsv.ReadOptions(
-        column_names=header, skip_rows=header_lines, block_size=CSV_BLOCK_BYTES, encoding="utf8"
-    )
     parse_options = pacsv.ParseOptions(
-        delimiter=data.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row
+        delimiter=data.delimiter,
+        newlines_in_values=True,
+        ignore_empty_lines=False,
+        invalid_row_handler=on_invalid_row,
     )
     convert_options = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in header},
@@ -157,35 +210,32 @@ def _csv_batches(data: DataFile) -> Iterator[pl.DataFrame]:
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
     )
-    try:
-        reader = pacsv.open_csv(
-            data.path,
-            read_options=read_options,
-            parse_options=parse_options,
-            convert_options=convert_options,
-        )
-    except pa.ArrowInvalid as exc:
-        raise _csv_error(data, exc, header, problems) from None
-    records = 0
-    line = header_lines + 1
+    delivered = 0
+    block = CSV_BLOCK_BYTES
     while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            break
-        except pa.ArrowInvalid as exc:
-            raise _csv_error(data, exc, header, problems) from None
-        frame = pl.from_arrow(batch)
-        assert isinstance(frame, pl.DataFrame)
-        height = frame.height
-        rows = pl.int_range(records + 1, records + height + 1, dtype=pl.Int64, eager=True)
-        lines, line = _record_lines(frame, line)
-        yield frame.with_columns(
-            pl.lit(data.name).alias(SOURCE_COLUMN),
-            rows.alias(ROW_COLUMN),
-            lines.alias(LINE_COLUMN),
+        read_options = pacsv.ReadOptions(
+            column_names=header,
+            skip_rows=header_lines,
+            skip_rows_after_names=delivered,
+            block_size=block,
+            encoding="utf8",
         )
-        records += height
+        try:
+            reader = pacsv.open_csv(
+                data.path,
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+            for batch in reader:
+                delivered += batch.num_rows
+                yield batch
+            return
+        except pa.ArrowInvalid as exc:
+            if "straddling" in str(exc) and block < CSV_LARGE_BLOCK_BYTES:
+                block = CSV_LARGE_BLOCK_BYTES
+                continue
+            raise _csv_error(data, exc, header, problems) from None
 
 
 def _record_lines(frame: pl.DataFrame, first_line: int) -> tuple[pl.Series, int]:
@@ -225,7 +275,7 @@ def _csv_error(
         return _ragged_error(data, header)
     if "straddling" in text:
         return SourceError(
-            f"a record is larger than {CSV_BLOCK_BYTES >> 20} MB or a quote is never closed",
+            f"a record is larger than {CSV_LARGE_BLOCK_BYTES >> 20} MB or a quote is never closed",
             Location(file=data.name),
         )
     return SourceError(f"cannot parse CSV: {text}", Location(file=data.name))

@@ -1,0 +1,833 @@
+"""Compare two versions of a contract and say which changes break which readers.
+
+Compatibility follows the Confluent Schema Registry modes:
+
+- backward: a consumer using the new contract can read data written under the old one,
+  i.e. the new contract accepts every row the old one accepted;
+- forward: a consumer using the old contract can read data written under the new one,
+  i.e. the old contract accepts every row the new one accepts;
+- full: both.
+
+So every change is first classified by what it does to the set of rows the contract accepts
+(its `Effect`): loosened (the new set contains the old), tightened (the new set is inside the
+old), incompatible (neither) or neutral (the same). The mode then only decides which effects
+break: tightened breaks backward, loosened breaks forward, incompatible breaks both, and full
+is broken by anything that is not neutral. Readers ignore columns they do not know (as Avro
+readers ignore unknown fields), so an optional column can come and go freely.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from enum import StrEnum
+from typing import Any
+
+from dataward.contract.model import Column, Contract, QualityRule, Severity, Table, Unit
+from dataward.contract.types import (
+    FLOAT_KINDS,
+    INTEGER_KINDS,
+    INTEGER_RANGES,
+    TEXT_KINDS,
+    DataType,
+    TypeKind,
+)
+from dataward.errors import UsageError
+
+
+class Mode(StrEnum):
+    BACKWARD = "backward"
+    FORWARD = "forward"
+    FULL = "full"
+
+
+class Effect(StrEnum):
+    """What a change does to the set of rows the contract accepts."""
+
+    NEUTRAL = "neutral"  # the same rows
+    LOOSENED = "loosened"  # every row accepted before still is, and more
+    TIGHTENED = "tightened"  # only rows accepted before, and fewer
+    INCOMPATIBLE = "incompatible"  # some rows gained, some lost (or cannot be told)
+
+
+BREAKS: dict[Effect, tuple[Mode, ...]] = {
+    Effect.NEUTRAL: (),
+    Effect.LOOSENED: (Mode.FORWARD, Mode.FULL),
+    Effect.TIGHTENED: (Mode.BACKWARD, Mode.FULL),
+    Effect.INCOMPATIBLE: (Mode.BACKWARD, Mode.FORWARD, Mode.FULL),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two contracts, judged under one compatibility mode."""
+
+    table: str
+    column: str | None
+    kind: str  # a stable id such as "column_added_required"
+    description: str
+    breaking: bool  # under the mode the diff was asked for
+    before: Any
+    after: Any
+    effect: Effect = Effect.NEUTRAL
+    breaks: tuple[Mode, ...] = ()  # every mode this change breaks, whatever was asked
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "column": self.column,
+            "kind": self.kind,
+            "description": self.description,
+            "breaking": self.breaking,
+            "effect": self.effect.value,
+            "breaks": [mode.value for mode in self.breaks],
+            "before": _plain(self.before),
+            "after": _plain(self.after),
+        }
+
+
+def diff_contracts(old: Contract, new: Contract, mode: str) -> list[Change]:
+    """Every difference that changes which rows are accepted, in contract order.
+
+    Raises UsageError for a mode other than backward, forward or full.
+    """
+    try:
+        chosen = Mode(mode.lower())
+    except ValueError:
+        raise UsageError(
+            f"compatibility mode must be backward, forward or full, got {mode!r}"
+        ) from None
+    changes: list[Change] = []
+    for delta in _diff_tables(old, new):
+        changes.append(
+            Change(
+                table=delta.table,
+                column=delta.column,
+                kind=delta.kind,
+                description=delta.description,
+                breaking=chosen in BREAKS[delta.effect],
+                before=delta.before,
+                after=delta.after,
+                effect=delta.effect,
+                breaks=BREAKS[delta.effect],
+            )
+        )
+    return changes
+
+
+def breaking_changes(changes: list[Change]) -> list[Change]:
+    return [change for change in changes if change.breaking]
+
+
+# --- internals ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Delta:
+    table: str
+    column: str | None
+    kind: str
+    description: str
+    effect: Effect
+    before: Any = None
+    after: Any = None
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: types and bounds as text, collections as lists."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted((_plain(v) for v in value), key=repr)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _combine(first: Effect, second: Effect) -> Effect:
+    if first is Effect.NEUTRAL or first is second:
+        return second
+    if second is Effect.NEUTRAL:
+        return first
+    return Effect.INCOMPATIBLE
+
+
+def _set_effect(old: frozenset, new: frozenset) -> Effect:
+    """Effect of changing a set of allowed things (values, key columns...)."""
+    if old == new:
+        return Effect.NEUTRAL
+    if old <= new:
+        return Effect.LOOSENED
+    if new <= old:
+        return Effect.TIGHTENED
+    return Effect.INCOMPATIBLE
+
+
+def _constraint_set_effect(old: frozenset, new: frozenset) -> Effect:
+    """Effect of changing a set of constraints that must all hold (patterns, rules)."""
+    if old == new:
+        return Effect.NEUTRAL
+    if old <= new:
+        return Effect.TIGHTENED
+    if new <= old:
+        return Effect.LOOSENED
+    return Effect.INCOMPATIBLE
+
+
+def _kind(prefix: str, effect: Effect) -> str:
+    suffix = {
+        Effect.LOOSENED: "loosened",
+        Effect.TIGHTENED: "tightened",
+        Effect.INCOMPATIBLE: "changed",
+        Effect.NEUTRAL: "changed",
+    }[effect]
+    return f"{prefix}_{suffix}"
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+def _diff_tables(old: Contract, new: Contract) -> Iterator[_Delta]:
+    old_tables = {t.name: t for t in old.tables}
+    new_tables = {t.name: t for t in new.tables}
+    for name, table in old_tables.items():
+        if name not in new_tables:
+            # A table is always expected to exist: losing one is like losing a required column.
+            yield _Delta(
+                name,
+                None,
+                "table_removed",
+                f"table {name} removed: consumers of the old contract expect it",
+                Effect.LOOSENED,
+                before=name,
+            )
+            continue
+        yield from _diff_table(table, new_tables[name])
+    for name in new_tables:
+        if name not in old_tables:
+            yield _Delta(
+                name,
+                None,
+                "table_added",
+                f"table {name} added: data written under the old contract does not have it",
+                Effect.TIGHTENED,
+                after=name,
+            )
+
+
+def _diff_table(old: Table, new: Table) -> Iterator[_Delta]:
+    name = old.name
+    if old.storage_name != new.storage_name:
+        yield _Delta(
+            name,
+            None,
+            "table_physical_name_changed",
+            f"table {name} is stored as {new.storage_name} instead of {old.storage_name}",
+            Effect.INCOMPATIBLE,
+            before=old.storage_name,
+            after=new.storage_name,
+        )
+    old_columns = {c.name: c for c in old.columns}
+    new_columns = {c.name: c for c in new.columns}
+    key_changed = old.primary_key != new.primary_key
+    for column in old.columns:
+        if column.name not in new_columns:
+            required = column.required
+            yield _Delta(
+                name,
+                column.name,
+                f"column_removed_{'required' if required else 'optional'}",
+                f"{'required' if required else 'optional'} column {column.name} removed"
+                + (": consumers of the old contract require it" if required else ""),
+                Effect.LOOSENED if required else Effect.NEUTRAL,
+                before=str(column.type),
+            )
+            continue
+        yield from _diff_column(old, new, column, new_columns[column.name], key_changed)
+    for column in new.columns:
+        if column.name not in old_columns:
+            required = column.required
+            yield _Delta(
+                name,
+                column.name,
+                f"column_added_{'required' if required else 'optional'}",
+                f"{'required' if required else 'optional'} column {column.name} added"
+                + (": data written under the old contract does not have it" if required else ""),
+                Effect.TIGHTENED if required else Effect.NEUTRAL,
+                after=str(column.type),
+            )
+    yield from _diff_primary_key(old, new)
+    yield from _diff_foreign_keys(old, new)
+    yield from _diff_quality(name, None, old.quality, new.quality)
+
+
+def _diff_primary_key(old: Table, new: Table) -> Iterator[_Delta]:
+    before, after = old.primary_key, new.primary_key
+    if before == after:
+        return
+    shown = f"({', '.join(before)}) -> ({', '.join(after)})"
+    if not before:
+        kind, effect, text = "primary_key_added", Effect.TIGHTENED, "primary key added"
+    elif not after:
+        kind, effect, text = "primary_key_removed", Effect.LOOSENED, "primary key removed"
+    elif set(before) == set(after):
+        kind, effect, text = "primary_key_reordered", Effect.NEUTRAL, "primary key reordered"
+    else:
+        # Unique on a set of columns implies unique on any superset of it.
+        kind = "primary_key_changed"
+        effect = _set_effect(frozenset(before), frozenset(after))
+        text = "primary key changed (merges match rows on the new key: plan a migration)"
+    yield _Delta(old.name, None, kind, f"{text}: {shown}", effect, before=before, after=after)
+
+
+def _diff_foreign_keys(old: Table, new: Table) -> Iterator[_Delta]:
+    def keyed(table: Table) -> dict[tuple, str]:
+        return {
+            (fk.columns, fk.referenced_table, fk.referenced_columns): (
+                f"({', '.join(fk.columns)}) -> "
+                f"{fk.referenced_table}({', '.join(fk.referenced_columns)})"
+            )
+            for fk in table.foreign_keys
+        }
+
+    before, after = keyed(old), keyed(new)
+    for key, text in before.items():
+        if key not in after:
+            yield _Delta(
+                old.name,
+                None,
+                "foreign_key_removed",
+                f"foreign key {text} removed",
+                Effect.LOOSENED,
+                before=text,
+            )
+    for key, text in after.items():
+        if key not in before:
+            yield _Delta(
+                old.name,
+                None,
+                "foreign_key_added",
+                f"foreign key {text} added",
+                Effect.TIGHTENED,
+                after=text,
+            )
+
+
+# --- columns ------------------------------------------------------------------------------
+
+
+def _diff_column(
+    old_table: Table, new_table: Table, old: Column, new: Column, key_changed: bool
+) -> Iterator[_Delta]:
+    table, name = old_table.name, old.name
+
+    def delta(kind: str, text: str, effect: Effect, before: Any, after: Any) -> _Delta:
+        return _Delta(table, name, kind, f"{name}: {text}", effect, before, after)
+
+    if old.type.is_text and new.type.is_text:
+        yield from _diff_text_length(old, new, delta)
+    else:
+        yield from _diff_type(old, new, delta)
+        yield from _diff_lengths(old, new, delta)
+    if old.required != new.required:
+        if new.required:
+            yield delta(
+                "required_added",
+                "now required (NOT NULL): old data may hold nulls",
+                Effect.TIGHTENED,
+                False,
+                True,
+            )
+        else:
+            yield delta(
+                "required_removed",
+                "now nullable: old consumers may not expect nulls",
+                Effect.LOOSENED,
+                True,
+                False,
+            )
+    old_unique = old.unique or old_table.primary_key == (name,)
+    new_unique = new.unique or new_table.primary_key == (name,)
+    in_changed_key = key_changed and (
+        name in old_table.primary_key or name in new_table.primary_key
+    )
+    if old_unique != new_unique and not in_changed_key:
+        yield delta(
+            "unique_added" if new_unique else "unique_removed",
+            "values must now be unique" if new_unique else "values may now repeat",
+            Effect.TIGHTENED if new_unique else Effect.LOOSENED,
+            old_unique,
+            new_unique,
+        )
+    yield from _diff_range(old, new, delta)
+    yield from _diff_enum(old, new, delta)
+    yield from _diff_patterns(old, new, delta)
+    yield from _diff_format(old, new, delta)
+    if old.severity != new.severity:
+        lowered = new.severity is Severity.WARNING
+        yield delta(
+            "severity_lowered" if lowered else "severity_raised",
+            "violations now only warn" if lowered else "violations now reject the row",
+            Effect.LOOSENED if lowered else Effect.TIGHTENED,
+            old.severity,
+            new.severity,
+        )
+    floats = old.type.kind in FLOAT_KINDS or new.type.kind in FLOAT_KINDS
+    if old.allow_non_finite != new.allow_non_finite and floats:
+        allowed = new.allow_non_finite
+        yield delta(
+            "non_finite_allowed" if allowed else "non_finite_disallowed",
+            "NaN and infinity now accepted" if allowed else "NaN and infinity now rejected",
+            Effect.LOOSENED if allowed else Effect.TIGHTENED,
+            old.allow_non_finite,
+            new.allow_non_finite,
+        )
+    strict = _strict_rules
+    yield from _diff_quality(
+        table,
+        name,
+        tuple(r for r in old.quality if not strict(r)),
+        tuple(r for r in new.quality if not strict(r)),
+    )
+
+
+# Largest absolute value of each integer type, in decimal digits.
+_INTEGER_DIGITS = {kind: len(str(-low)) for kind, (low, _) in INTEGER_RANGES.items()}
+# Integers a binary float holds exactly: up to 2^24 (REAL) and 2^53 (DOUBLE).
+_FLOAT_EXACT = {TypeKind.REAL: 2**24, TypeKind.DOUBLE: 2**53}
+_UUID_LENGTH = 36
+_JSON_KINDS = frozenset({TypeKind.JSON, TypeKind.JSONB})
+
+
+def _holds(a: DataType, b: DataType) -> bool:
+    """True when every value of type `a` is, exactly, a value of type `b`."""
+    ka, kb = a.kind, b.kind
+    if ka in INTEGER_KINDS and kb in INTEGER_KINDS:
+        (low_a, high_a), (low_b, high_b) = INTEGER_RANGES[ka], INTEGER_RANGES[kb]
+        return low_b <= low_a and high_a <= high_b
+    if ka in INTEGER_KINDS and kb is TypeKind.DECIMAL:
+        return (b.precision or 0) - (b.scale or 0) >= _INTEGER_DIGITS[ka]
+    if ka is TypeKind.DECIMAL and kb in INTEGER_KINDS:
+        return (a.scale or 0) == 0 and 10 ** (a.precision or 0) - 1 <= INTEGER_RANGES[kb][1]
+    if ka is TypeKind.DECIMAL and kb is TypeKind.DECIMAL:
+        scale_a, scale_b = a.scale or 0, b.scale or 0
+        return scale_a <= scale_b and (a.precision or 0) - scale_a <= (b.precision or 0) - scale_b
+    if kb in _FLOAT_EXACT:
+        if ka in INTEGER_KINDS:
+            return INTEGER_RANGES[ka][1] < _FLOAT_EXACT[kb]
+        if ka is TypeKind.DECIMAL:
+            # 0.1 has no exact binary float: only whole decimals fit, and never rounded.
+            return (a.scale or 0) == 0 and 10 ** (a.precision or 0) - 1 <= _FLOAT_EXACT[kb]
+        if ka is TypeKind.REAL:
+            return True
+    if ka is TypeKind.UUID and kb in TEXT_KINDS:
+        return b.length is None or b.length >= _UUID_LENGTH
+    if ka in _JSON_KINDS and kb in _JSON_KINDS:
+        return True
+    return ka is kb and a.length == b.length
+
+
+def _diff_type(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+    if old.type == new.type:
+        return
+    before, after = str(old.type), str(new.type)
+    widened, narrowed = _holds(old.type, new.type), _holds(new.type, old.type)
+    if widened and narrowed:
+        yield delta(
+            "type_respelled",
+            f"type {before} -> {after} holds the same values",
+            Effect.NEUTRAL,
+            before,
+            after,
+        )
+    elif widened:
+        yield delta(
+            "type_widened",
+            f"type widened {before} -> {after}: old consumers cannot hold every new value",
+            Effect.LOOSENED,
+            before,
+            after,
+        )
+    elif narrowed:
+        yield delta(
+            "type_narrowed",
+            f"type narrowed {before} -> {after}: old data may not fit",
+            Effect.TIGHTENED,
+            before,
+            after,
+        )
+    else:
+        yield delta(
+            "type_changed",
+            f"type changed {before} -> {after}: neither holds every value of the other",
+            Effect.INCOMPATIBLE,
+            before,
+            after,
+        )
+
+
+Bound = tuple[Any, bool] | None  # (value, inclusive); None is unbounded
+
+
+def _compare_lower(old: Bound, new: Bound) -> int:
+    """+1 when the new lower bound admits less, -1 when more, 0 when the same."""
+    if old == new:
+        return 0
+    if old is None:
+        return 1
+    if new is None:
+        return -1
+    if new[0] != old[0]:
+        return 1 if new[0] > old[0] else -1
+    return 1 if old[1] and not new[1] else -1
+
+
+def _compare_upper(old: Bound, new: Bound) -> int:
+    if old == new:
+        return 0
+    if old is None:
+        return 1
+    if new is None:
+        return -1
+    if new[0] != old[0]:
+        return 1 if new[0] < old[0] else -1
+    return 1 if old[1] and not new[1] else -1
+
+
+def _interval_effect(old: tuple[Bound, Bound], new: tuple[Bound, Bound]) -> Effect:
+    try:
+        moves = {_compare_lower(old[0], new[0]), _compare_upper(old[1], new[1])}
+    except TypeError:  # bounds of different types (the column's type changed)
+        return Effect.INCOMPATIBLE
+    moves.discard(0)
+    if not moves:
+        return Effect.NEUTRAL
+    if moves == {1}:
+        return Effect.TIGHTENED
+    if moves == {-1}:
+        return Effect.LOOSENED
+    return Effect.INCOMPATIBLE
+
+
+def _range(column: Column) -> tuple[Bound, Bound]:
+    integral = column.type.kind in INTEGER_KINDS
+
+    def tighter(first: Bound, second: Bound, lower: bool) -> Bound:
+        if first is None or second is None:
+            return first or second
+        compare = _compare_lower if lower else _compare_upper
+        return second if compare(first, second) > 0 else first
+
+    low: Bound = None if column.minimum is None else (column.minimum, True)
+    if column.exclusive_minimum is not None:
+        value = column.exclusive_minimum
+        # On integers, > 4 is >= 5: compare them as the same bound.
+        bound = (_whole(value, ROUND_FLOOR) + 1, True) if integral else (value, False)
+        low = tighter(low, bound, lower=True)
+    high: Bound = None if column.maximum is None else (column.maximum, True)
+    if column.exclusive_maximum is not None:
+        value = column.exclusive_maximum
+        bound = (_whole(value, ROUND_CEILING) - 1, True) if integral else (value, False)
+        high = tighter(high, bound, lower=False)
+    return low, high
+
+
+def _whole(value: Any, rounding: str) -> Decimal:
+    return Decimal(value).to_integral_value(rounding=rounding)
+
+
+def _show_range(interval: tuple[Bound, Bound]) -> str:
+    low, high = interval
+    left = "(-inf" if low is None else ("[" if low[1] else "(") + str(low[0])
+    right = "+inf)" if high is None else str(high[0]) + ("]" if high[1] else ")")
+    return f"{left}, {right}"
+
+
+def _diff_range(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+    before, after = _range(old), _range(new)
+    effect = _interval_effect(before, after)
+    if effect is Effect.NEUTRAL:
+        return
+    shown_before, shown_after = _show_range(before), _show_range(after)
+    yield delta(
+        _kind("range", effect),
+        f"allowed range {shown_before} -> {shown_after}",
+        effect,
+        shown_before,
+        shown_after,
+    )
+
+
+def _lengths(column: Column, *, with_type: bool) -> tuple[Bound, Bound]:
+    high = column.max_length
+    if with_type and column.type.length is not None:
+        high = column.type.length if high is None else min(high, column.type.length)
+    low = column.min_length or None  # a minimum of 0 admits everything
+    return (
+        None if low is None else (low, True),
+        None if high is None else (high, True),
+    )
+
+
+def _show_lengths(bounds: tuple[Bound, Bound]) -> str:
+    low, high = bounds
+    return f"[{0 if low is None else low[0]}, {'inf' if high is None else high[0]}]"
+
+
+def _diff_text_length(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+    """TEXT and VARCHAR differ only in length, so the type and the bounds are judged together.
+
+    VARCHAR(10) and TEXT with maxLength 10 accept the same strings and are not a change.
+    """
+    before, after = _lengths(old, with_type=True), _lengths(new, with_type=True)
+    effect = _interval_effect(before, after)
+    type_before, type_after = str(old.type), str(new.type)
+    if effect is Effect.NEUTRAL:
+        if type_before != type_after:
+            yield delta(
+                "type_respelled",
+                f"type {type_before} -> {type_after} holds the same strings",
+                Effect.NEUTRAL,
+                type_before,
+                type_after,
+            )
+        return
+    explicit_same = _lengths(old, with_type=False) == _lengths(new, with_type=False)
+    if explicit_same and type_before != type_after:
+        kind = {
+            Effect.LOOSENED: "type_widened",
+            Effect.TIGHTENED: "type_narrowed",
+            Effect.INCOMPATIBLE: "type_changed",
+        }[effect]
+        yield delta(kind, f"type {type_before} -> {type_after}", effect, type_before, type_after)
+        return
+    shown_before, shown_after = _show_lengths(before), _show_lengths(after)
+    yield delta(
+        _kind("length", effect),
+        f"allowed length {shown_before} -> {shown_after}",
+        effect,
+        shown_before,
+        shown_after,
+    )
+
+
+def _diff_lengths(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+    before, after = _lengths(old, with_type=False), _lengths(new, with_type=False)
+    effect = _interval_effect(before, after)
+    if effect is Effect.NEUTRAL:
+        return
+    shown_before, shown_after = _show_lengths(before), _show_lengths(after)
+    yield delta(
+        _kind("length", effect),
+        f"allowed length {shown_before} -> {shown_after}",
+        effect,
+        shown_before,
+        shown_after,
+    )
+
+
+def _strict_rules(rule: QualityRule) -> bool:
+    """An invalidValues rule that rejects a row on the first bad value: a row constraint."""
+    return (
+        rule.kind == "library"
+        and rule.metric == "invalidValues"
+        and rule.unit is Unit.ROWS
+        and rule.threshold.tolerates_nothing
+    )
+
+
+def _allowed_values(column: Column) -> frozenset | None:
+    """The values the column may hold (ODCS 3.2 enum and invalidValues rules), or None."""
+    allowed: frozenset | None = None if column.enum is None else frozenset(column.enum)
+    for rule in column.quality:
+        if _strict_rules(rule) and "validValues" in rule.arguments:
+            values = frozenset(rule.arguments["validValues"])
+            allowed = values if allowed is None else allowed & values
+    return allowed
+
+
+def _diff_enum(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+    before, after = _allowed_values(old), _allowed_values(new)
+    if before == after:
+        return
+    if before is None:
+        yield delta(
+            "enum_added", f"values restricted to {_show(after)}", Effect.TIGHTENED, None, after
+        )
+        return
+    if after is None:
+        yield delta(
+            "enum_removed", "values no longer restricted to a list", Effect.LOOSENED, before, None
+        )
+        return
+    assert after is not None
+    effect = _set_effect(before, after)
+    added, removed = after - before, before - after
+    kind = {
+        Effect.LOOSENED: "enum_values_added",
+        Effect.TIGHTENED: "enum_values_removed",
+        Effect.INCOMPATIBLE: "enum_values_changed",
+    }[effect]
+    parts = []
+    if added:
+        parts.append(f"added {_show(added)}")
+    if removed:
+        parts.append(f"removed {_show(removed)}")
+    yield delta(kind, "allowed values " + " and ".join(parts), effect, before, after)
+
+
+def _show(values: frozenset | None) -> str:
+    return "[" + ", ".join(repr(v) for v in sorted(values or (), key=repr)) + "]"
+
+
+def _patterns(column: Column) -> frozenset[str]:
+    found = {column.pattern} if column.pattern is not None else set()
+    for rule in column.quality:
+        if _strict_rules(rule) and "pattern" in rule.arguments:
+            found.add(str(rule.arguments["pattern"]))
+    return frozenset(found)
+
+
+def _diff_patterns(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+    before, after = _patterns(old), _patterns(new)
+    if before == after:
+        return
+    # Whether one regular expression admits a subset of another cannot be told in general:
+    # a replaced pattern is judged incompatible.
+    effect = _constraint_set_effect(before, after)
+    kind = {
+        Effect.TIGHTENED: "pattern_added",
+        Effect.LOOSENED: "pattern_removed",
+        Effect.INCOMPATIBLE: "pattern_changed",
+    }[effect]
+    text = f"pattern {sorted(before) or 'none'} -> {sorted(after) or 'none'}"
+    yield delta(kind, text, effect, sorted(before), sorted(after))
+
+
+def _diff_format(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+    before, after = old.format, new.format
+    if before == after:
+        return
+    if before is None:
+        kind, effect = "format_added", Effect.TIGHTENED
+    elif after is None:
+        kind, effect = "format_removed", Effect.LOOSENED
+    else:
+        kind, effect = "format_changed", Effect.INCOMPATIBLE
+    yield delta(kind, f"format {before or 'none'} -> {after or 'none'}", effect, before, after)
+
+
+# --- quality rules ------------------------------------------------------------------------
+
+
+def _rule_key(rule: QualityRule) -> str:
+    """What a rule checks, without how strictly: rules with one key are compared."""
+    return json.dumps(
+        [rule.kind, rule.metric, rule.name, rule.query, rule.unit.value, rule.arguments],
+        sort_keys=True,
+        default=str,
+    )
+
+
+def _rule_label(rule: QualityRule) -> str:
+    label = rule.name or rule.metric or "sql"
+    return f"quality rule {label} ({rule.threshold} {rule.unit.value})"
+
+
+def _accepted_measures(rule: QualityRule) -> tuple[Bound, Bound] | None:
+    """The measured values a rule accepts, as an interval; None for the mustNot* operators."""
+    threshold = rule.threshold
+    value = threshold.value
+    match threshold.operator:
+        case "mustBe":
+            return (value, True), (value, True)
+        case "mustBeGreaterThan":
+            return (value, False), None
+        case "mustBeGreaterOrEqualTo":
+            return (value, True), None
+        case "mustBeLessThan":
+            return None, (value, False)
+        case "mustBeLessOrEqualTo":
+            return None, (value, True)
+        case "mustBeBetween":
+            low, high = value  # type: ignore[misc]
+            return (low, True), (high, True)
+    return None
+
+
+def _diff_quality(
+    table: str,
+    column: str | None,
+    old: tuple[QualityRule, ...],
+    new: tuple[QualityRule, ...],
+) -> Iterator[_Delta]:
+    remaining = list(new)
+    for rule in old:
+        match = next((r for r in remaining if _rule_key(r) == _rule_key(rule)), None)
+        if match is None:
+            yield _Delta(
+                table,
+                column,
+                "quality_rule_removed",
+                f"{_rule_label(rule)} removed",
+                Effect.LOOSENED,
+                before=_rule_label(rule),
+            )
+            continue
+        remaining.remove(match)
+        yield from _diff_rule(table, column, rule, match)
+    for rule in remaining:
+        yield _Delta(
+            table,
+            column,
+            "quality_rule_added",
+            f"{_rule_label(rule)} added",
+            Effect.TIGHTENED,
+            after=_rule_label(rule),
+        )
+
+
+def _diff_rule(
+    table: str, column: str | None, old: QualityRule, new: QualityRule
+) -> Iterator[_Delta]:
+    if old.threshold != new.threshold:
+        before, after = _accepted_measures(old), _accepted_measures(new)
+        if before is None or after is None:
+            effect = Effect.INCOMPATIBLE
+        else:
+            # Accepting more measurements (bad rows, row counts) accepts more data.
+            effect = _interval_effect(before, after)
+        yield _Delta(
+            table,
+            column,
+            _kind("quality_threshold", effect),
+            f"{old.name or old.metric or 'sql'}: threshold {old.threshold} -> {new.threshold}",
+            effect,
+            before=str(old.threshold),
+            after=str(new.threshold),
+        )
+    if old.severity != new.severity:
+        lowered = new.severity is Severity.WARNING
+        yield _Delta(
+            table,
+            column,
+            "quality_severity_lowered" if lowered else "quality_severity_raised",
+            f"{_rule_label(new)}: severity {old.severity.value} -> {new.severity.value}",
+            Effect.LOOSENED if lowered else Effect.TIGHTENED,
+            before=old.severity,
+            after=new.severity,
+        )
+
+
+__all__ = ["BREAKS", "Change", "Effect", "Mode", "breaking_changes", "diff_contracts"]

@@ -1,0 +1,613 @@
+"""Draft an ODCS contract from sample data, for a person to review before anyone relies on it.
+
+Inference only ever proposes what the sample proves: a type every value casts to without
+loss, a range that holds every observed value, a key that is actually unique. A value that
+would need rounding or guessing (a 39-digit decimal, a code with leading zeros) keeps the
+type that holds it as written, TEXT, because a contract that rejects its own sample, or
+silently changes it, is worse than one a reviewer has to tighten.
+
+CSV is read as text and typed here; NDJSON and Parquet keep the types their readers give,
+with string columns refined where the text proves a date, a timestamp or a UUID.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from dataward.checks.compile import EMAIL_PATTERN, UUID_PATTERN
+from dataward.contract.types import (
+    FLOAT_KINDS,
+    INTEGER_KINDS,
+    INTEGER_RANGES,
+    MAX_DECIMAL_PRECISION,
+    DataType,
+    TypeKind,
+)
+from dataward.errors import Location, SourceError, UsageError
+from dataward.sources import (
+    LINE_COLUMN,
+    ROW_COLUMN,
+    SOURCE_COLUMN,
+    DataFile,
+    expand_paths,
+    read_batches,
+    read_columns,
+)
+
+API_VERSION = "v3.1.0"
+
+# A text column becomes an enumeration when it has few distinct values and each value is
+# seen often enough (on average ten times) that the list is likely complete.
+ENUM_MAX_VALUES = 20
+ENUM_MIN_ROWS_PER_VALUE = 10
+
+_BOOLEAN = r"^(?i:true|false)$"
+_INTEGER = r"^[+-]?\d+$"
+_DECIMAL = r"^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$"
+_FLOAT = r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:inf|infinity|nan))$"
+# "007" is a code, not the number 7: reading it as a number would lose the zeros.
+_LEADING_ZERO = r"^[+-]?0\d"
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_TIME = r"\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?"
+_TIMESTAMP = rf"^\d{{4}}-\d{{2}}-\d{{2}}[Tt ]{_TIME}$"
+_TIMESTAMPTZ = rf"^\d{{4}}-\d{{2}}-\d{{2}}[Tt ]{_TIME}(?:[Zz]|[+-]\d{{2}}:?\d{{2}})$"
+
+_LOGICAL_TYPES: dict[TypeKind, str] = {
+    **{kind: "integer" for kind in INTEGER_KINDS},
+    TypeKind.DECIMAL: "number",
+    TypeKind.REAL: "number",
+    TypeKind.DOUBLE: "number",
+    TypeKind.BOOLEAN: "boolean",
+    TypeKind.DATE: "date",
+    TypeKind.TIMESTAMP: "timestamp",
+    TypeKind.TIMESTAMPTZ: "timestamp",
+    TypeKind.TEXT: "string",
+    TypeKind.VARCHAR: "string",
+    TypeKind.UUID: "string",
+    TypeKind.JSON: "object",
+    TypeKind.JSONB: "object",
+}
+# Key columns are compared exactly; floats and documents make poor identities.
+_KEYABLE = frozenset(TypeKind) - FLOAT_KINDS - {TypeKind.JSON, TypeKind.JSONB}
+
+
+@dataclass
+class _Column:
+    """What the sample says about one column."""
+
+    name: str
+    type: DataType
+    logical_type: str
+    rows: int
+    nulls: int
+    required: bool = False
+    unique: bool = False
+    primary_key: bool = False
+    minimum: Any = None
+    maximum: Any = None
+    format: str | None = None
+    valid_values: list[Any] | None = None
+    allow_non_finite: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def infer_contract(
+    paths: list[str], table_name: str | None = None, sample_rows: int | None = None
+) -> str:
+    """An ODCS v3.1.0 draft (YAML text) describing the data in `paths`, as one table.
+
+    Paths may be globs; all files must have one format (CSV, NDJSON or Parquet, told by
+    the extension) and their columns are combined by name. With `sample_rows`, only the
+    first rows are read. Files are read by the same readers `dataward validate` uses, so
+    the draft describes exactly what validation will see. Raises SourceError when a file
+    cannot be read or holds nothing to infer from.
+    """
+    if not paths:
+        raise UsageError("name at least one data file to infer a contract from")
+    if sample_rows is not None and sample_rows < 1:
+        raise UsageError(f"sample_rows must be positive, got {sample_rows}")
+    files = expand_paths(paths)
+    _check_one_format(files)
+    sample = _read_sample(files, sample_rows)
+    frame = sample.frame
+    columns = [
+        _infer_column(frame.get_column(name), sample.format, sample.json_kinds.get(name))
+        for name in frame.columns
+    ]
+    _choose_primary_key(columns)
+    name = table_name or _table_name(paths[0])
+    return _render(name, columns, paths, frame.height)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sample:
+    format: str
+    frame: pl.DataFrame
+    # NDJSON only: the JSON kinds (number, string, boolean, object, array) of each column.
+    json_kinds: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _check_one_format(files: list[DataFile]) -> None:
+    first = files[0]
+    for data in files[1:]:
+        if data.format != first.format:
+            raise SourceError(
+                f"all files must have one format: {first.name} is {first.format}, "
+                f"this one is {data.format}",
+                Location(file=data.name),
+            )
+
+
+def _read_sample(files: list[DataFile], sample_rows: int | None) -> _Sample:
+    fmt = files[0].format
+    frames: list[pl.DataFrame] = []
+    kinds: dict[str, set[str]] = {}
+    remaining = sample_rows
+    for data in files:
+        if remaining is not None and remaining <= 0:
+            break
+        if fmt == "ndjson":
+            frame = _read_ndjson(data, remaining, kinds)
+        else:
+            frame = _read_typed(data, remaining)
+        frames.append(frame)
+        if remaining is not None:
+            remaining -= frame.height
+    frame = frames[0] if len(frames) == 1 else _combine(frames, files)
+    if not frame.columns:
+        raise SourceError("no columns found", Location(file=files[0].name))
+    return _Sample(fmt, frame, kinds)
+
+
+def _read_typed(data: DataFile, limit: int | None) -> pl.DataFrame:
+    """CSV (every column text, empty fields null) or Parquet (its own types)."""
+    batches: list[pl.DataFrame] = []
+    rows = 0
+    for batch in read_batches(data):
+        batches.append(batch.drop(SOURCE_COLUMN, ROW_COLUMN, LINE_COLUMN))
+        rows += batch.height
+        if limit is not None and rows >= limit:
+            break
+    if batches:
+        frame = pl.concat(batches)
+        return frame if limit is None else frame.head(limit)
+    if data.format == "parquet":
+        try:
+            return pl.DataFrame(schema=pl.read_parquet_schema(data.path))
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise SourceError(
+                f"not a readable Parquet file: {exc}", Location(file=data.name)
+            ) from None
+    return pl.DataFrame(schema={name: pl.String for name in read_columns(data)})
+
+
+def _read_ndjson(data: DataFile, limit: int | None, kinds: dict[str, set[str]]) -> pl.DataFrame:
+    """Records as text (as the NDJSON reader gives them), noting each value's JSON kind.
+
+    Numbers are parsed as decimals so `12.50` keeps its two places; whether a value was a
+    JSON number or a string matters: "00123" written as a string is a code, not a number.
+    """
+    records: list[dict[str, Any]] = []
+    try:
+        with data.path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if limit is not None and len(records) >= limit:
+                    break
+                line = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
+                if not line.strip():
+                    continue
+                records.append(_json_record(data, number, line))
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {exc.strerror}", Location(file=data.name)) from None
+    if not records:
+        raise SourceError("file is empty: no records", Location(file=data.name))
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record))
+    columns: dict[str, list[str | None]] = {name: [] for name in names}
+    for record in records:
+        for name in names:
+            value = record.get(name)
+            if value is not None:
+                kinds.setdefault(name, set()).add(_json_kind(value))
+            columns[name].append(_json_text(value))
+    return pl.DataFrame(columns, schema={name: pl.String for name in names})
+
+
+def _json_record(data: DataFile, line: int, raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw, parse_float=Decimal)
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"invalid UTF-8: {exc.reason}", Location(file=data.name, line=line)
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"malformed JSON: {exc.msg}", Location(file=data.name, line=line, column=exc.colno)
+        ) from None
+    if not isinstance(value, dict):
+        raise SourceError("each line must be a JSON object", Location(file=data.name, line=line))
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | Decimal):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _combine(frames: list[pl.DataFrame], files: list[DataFile]) -> pl.DataFrame:
+    try:
+        return pl.concat(frames, how="diagonal_relaxed")
+    except pl.exceptions.PolarsError as exc:
+        raise SourceError(
+            f"the files' columns have types that do not combine: {str(exc).splitlines()[0]}",
+            Location(file=files[0].name),
+        ) from None
+
+
+def _table_name(path: str) -> str:
+    stem = Path(path).name.split(".")[0]
+    name = re.sub(r"\W+", "_", stem).strip("_")
+    return name or "table"
+
+
+# --- typing a column ----------------------------------------------------------------------
+
+
+def _infer_column(series: pl.Series, file_format: str, json_kinds: set[str] | None) -> _Column:
+    rows = series.len()
+    nulls = series.null_count()
+    values = series.drop_nulls()
+    notes: list[str] = []
+    if file_format == "csv":
+        data_type, typed = _type_from_text(values)
+    elif file_format == "ndjson":
+        data_type, typed = _type_from_json(values, json_kinds or set(), notes)
+    else:
+        data_type, typed = _type_from_dtype(series.dtype, values, notes)
+    is_array = isinstance(series.dtype, pl.List | pl.Array) or json_kinds == {"array"}
+    column = _Column(
+        name=series.name,
+        type=data_type,
+        logical_type="array" if is_array else _LOGICAL_TYPES[data_type.kind],
+        rows=rows,
+        nulls=nulls,
+        notes=notes,
+    )
+    if rows == 0:
+        column.notes.append("no rows to infer from: the type is a placeholder")
+        return column
+    if values.len() == 0:
+        column.notes.append("every sampled value is empty: the type is a placeholder")
+        return column
+    column.required = nulls == 0
+    # One row proves nothing about uniqueness, and a boolean is never usefully unique.
+    column.unique = (
+        column.required
+        and rows >= 2
+        and data_type.kind is not TypeKind.BOOLEAN
+        and _all_distinct(typed)
+    )
+    _observe_bounds(column, typed)
+    if data_type.kind is TypeKind.TEXT and typed.dtype == pl.String:
+        _observe_text(column, typed)
+    return column
+
+
+def _all_distinct(values: pl.Series) -> bool:
+    try:
+        return values.n_unique() == values.len()
+    except pl.exceptions.PolarsError:
+        return False  # nested values without an ordering: claim nothing
+
+
+def _all_match(values: pl.Series, pattern: str) -> bool:
+    return bool(values.str.contains(pattern).all())
+
+
+def _any_match(values: pl.Series, pattern: str) -> bool:
+    return bool(values.str.contains(pattern).any())
+
+
+def _type_from_text(values: pl.Series) -> tuple[DataType, pl.Series]:
+    """The narrowest type every value converts to exactly, and the values converted."""
+    if values.len() == 0:
+        return DataType(TypeKind.TEXT), values
+    if _all_match(values, _BOOLEAN):
+        return DataType(TypeKind.BOOLEAN), values.str.to_lowercase() == "true"
+    numeric = _numeric_from_text(values)
+    if numeric is not None:
+        return numeric
+    refined = _refine_text(values)
+    if refined is not None:
+        return refined
+    return DataType(TypeKind.TEXT), values
+
+
+def _numeric_from_text(values: pl.Series) -> tuple[DataType, pl.Series] | None:
+    if _any_match(values, _LEADING_ZERO):
+        return None
+    if _all_match(values, _INTEGER):
+        as_int = values.cast(pl.Int64, strict=False)
+        if as_int.null_count() == 0:
+            low, high = INTEGER_RANGES[TypeKind.INTEGER]
+            fits = low <= as_int.min() and as_int.max() <= high  # type: ignore[operator]
+            return DataType(TypeKind.INTEGER if fits else TypeKind.BIGINT), as_int
+    if _all_match(values, _DECIMAL):
+        digits = values.str.replace(r"^[+-]", "").str.split_exact(".", 1)
+        whole = digits.struct.field("field_0").str.replace(r"^0+", "")
+        fraction = digits.struct.field("field_1").fill_null("")
+        scale = int(fraction.str.len_chars().max() or 0)  # type: ignore[arg-type]
+        precision = max(1, int(whole.str.len_chars().max() or 0) + scale)  # type: ignore[arg-type]
+        if precision > MAX_DECIMAL_PRECISION:
+            return None  # no exact type holds it; TEXT keeps every digit
+        data_type = DataType(TypeKind.DECIMAL, precision=precision, scale=scale)
+        return data_type, values.cast(pl.Decimal(precision, scale))
+    if _all_match(values, _FLOAT):
+        return DataType(TypeKind.DOUBLE), values.cast(pl.Float64)
+    return None
+
+
+def _refine_text(values: pl.Series) -> tuple[DataType, pl.Series] | None:
+    """Dates, timestamps and UUIDs, which every format can only carry as text."""
+    if _all_match(values, _DATE):
+        parsed = values.str.to_date("%Y-%m-%d", strict=False)
+        if parsed.null_count() == 0:
+            return DataType(TypeKind.DATE), parsed
+    for pattern, kind in ((_TIMESTAMPTZ, TypeKind.TIMESTAMPTZ), (_TIMESTAMP, TypeKind.TIMESTAMP)):
+        if _all_match(values, pattern):
+            parsed = _parse_timestamps(values, with_offset=kind is TypeKind.TIMESTAMPTZ)
+            if parsed is not None:
+                return DataType(kind), parsed
+    if _all_match(values, UUID_PATTERN):
+        return DataType(TypeKind.UUID), values
+    return None
+
+
+def _parse_timestamps(values: pl.Series, *, with_offset: bool) -> pl.Series | None:
+    text = values.str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt ]", "${1}T")
+    fmt = "%Y-%m-%dT%H:%M:%S%.f"
+    if with_offset:
+        text = text.str.replace(r"[Zz]$", "+00:00")
+        fmt += "%z"
+    parsed = text.str.to_datetime(fmt, time_unit="ns", strict=False)
+    return parsed if parsed.null_count() == 0 else None
+
+
+def _type_from_json(
+    values: pl.Series, kinds: set[str], notes: list[str]
+) -> tuple[DataType, pl.Series]:
+    """JSON says what a value is (number, string...); the text says which exact type."""
+    if not kinds:
+        return DataType(TypeKind.TEXT), values
+    if kinds == {"number"}:
+        numeric = _numeric_from_text(values)
+        if numeric is not None:
+            return numeric
+        notes.append("numbers longer than DECIMAL(38) holds: kept as text")
+        return DataType(TypeKind.TEXT), values
+    if kinds == {"boolean"}:
+        return DataType(TypeKind.BOOLEAN), values == "true"
+    if kinds == {"string"}:
+        refined = _refine_text(values)
+        return refined if refined is not None else (DataType(TypeKind.TEXT), values)
+    if kinds <= {"object", "array"}:
+        return DataType(TypeKind.JSON), values
+    notes.append(f"values of several JSON kinds ({', '.join(sorted(kinds))}): kept as text")
+    return DataType(TypeKind.TEXT), values
+
+
+def _type_from_dtype(
+    dtype: pl.DataType, values: pl.Series, notes: list[str]
+) -> tuple[DataType, pl.Series]:
+    """Parquet's own types, mapped to the contract type that holds every value exactly."""
+    if isinstance(dtype, pl.Decimal):
+        precision = dtype.precision or MAX_DECIMAL_PRECISION
+        return DataType(TypeKind.DECIMAL, precision=precision, scale=dtype.scale or 0), values
+    if dtype == pl.Boolean:
+        return DataType(TypeKind.BOOLEAN), values
+    if dtype.is_integer():
+        return _integer_type(dtype, notes), values
+    if dtype == pl.Float32:
+        return DataType(TypeKind.REAL), values
+    if dtype.is_float():
+        return DataType(TypeKind.DOUBLE), values
+    if dtype == pl.Date:
+        return DataType(TypeKind.DATE), values
+    if isinstance(dtype, pl.Datetime):
+        kind = TypeKind.TIMESTAMPTZ if dtype.time_zone else TypeKind.TIMESTAMP
+        return DataType(kind), values
+    if isinstance(dtype, pl.List | pl.Array | pl.Struct):
+        return DataType(TypeKind.JSON), values
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        text = values.cast(pl.String)
+        refined = _refine_text(text) if text.len() else None
+        return refined if refined is not None else (DataType(TypeKind.TEXT), text)
+    # Times of day, durations, bytes: no contract type holds them yet; a reviewer decides.
+    notes.append(f"Parquet type {dtype} has no contract type: kept as text")
+    return DataType(TypeKind.TEXT), values.cast(pl.String, strict=False)
+
+
+def _integer_type(dtype: pl.DataType, notes: list[str]) -> DataType:
+    if dtype in (pl.Int8, pl.Int16, pl.UInt8):
+        return DataType(TypeKind.SMALLINT)
+    if dtype in (pl.Int32, pl.UInt16):
+        return DataType(TypeKind.INTEGER)
+    if dtype in (pl.Int64, pl.UInt32):
+        return DataType(TypeKind.BIGINT)
+    if dtype == pl.UInt64:
+        return DataType(TypeKind.DECIMAL, precision=20, scale=0)
+    notes.append(f"{dtype} may exceed DECIMAL(38,0)")
+    return DataType(TypeKind.DECIMAL, precision=MAX_DECIMAL_PRECISION, scale=0)
+
+
+# --- observations -------------------------------------------------------------------------
+
+
+def _observe_bounds(column: _Column, values: pl.Series) -> None:
+    kind = column.type.kind
+    if kind in FLOAT_KINDS:
+        finite = values.filter(values.is_finite())
+        column.allow_non_finite = finite.len() < values.len()
+        if column.allow_non_finite:
+            # A range check rejects NaN, so a column that holds NaN gets no range.
+            column.notes.append("the sample holds NaN or infinity, so no range is proposed")
+            return
+        values = finite
+        column.minimum, column.maximum = float(values.min()), float(values.max())  # type: ignore[arg-type]
+    elif kind in INTEGER_KINDS:
+        column.minimum, column.maximum = int(values.min()), int(values.max())  # type: ignore[call-overload]
+    elif kind is TypeKind.DECIMAL:
+        column.minimum = _yaml_decimal(values.min(), ROUND_FLOOR)  # type: ignore[arg-type]
+        column.maximum = _yaml_decimal(values.max(), ROUND_CEILING)  # type: ignore[arg-type]
+    elif kind is TypeKind.DATE:
+        low, high = values.min(), values.max()
+        assert isinstance(low, date) and isinstance(high, date)
+        column.minimum, column.maximum = low.isoformat(), high.isoformat()
+    elif kind in (TypeKind.TIMESTAMP, TypeKind.TIMESTAMPTZ):
+        column.minimum, column.maximum = _timestamp_bounds(values)
+
+
+def _yaml_decimal(value: Decimal | int, rounding: str) -> int | float:
+    """A YAML number that bounds `value` exactly, rounded outward only if it must be.
+
+    YAML numbers are read back as floats; a decimal with more digits than a float keeps is
+    widened to the next whole number outward, so the sample still passes its own contract.
+    """
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return int(value)
+    as_float = float(value)
+    if Decimal(repr(as_float)) == value:
+        return as_float
+    return int(value.to_integral_value(rounding=rounding))
+
+
+def _timestamp_bounds(values: pl.Series) -> tuple[str, str]:
+    dtype = values.dtype
+    assert isinstance(dtype, pl.Datetime)
+    per_microsecond = {"ns": Decimal(1000), "us": Decimal(1), "ms": Decimal("0.001")}[
+        dtype.time_unit or "us"
+    ]
+    ticks = values.to_physical()
+    # YAML carries microseconds: the lower bound rounds down, the upper bound up.
+    low = (Decimal(int(ticks.min())) / per_microsecond).to_integral_value(ROUND_FLOOR)  # type: ignore[arg-type]
+    high = (Decimal(int(ticks.max())) / per_microsecond).to_integral_value(ROUND_CEILING)  # type: ignore[arg-type]
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    bounds = [epoch + timedelta(microseconds=int(tick)) for tick in (low, high)]
+    if dtype.time_zone is None:
+        bounds = [bound.replace(tzinfo=None) for bound in bounds]
+    return bounds[0].isoformat(), bounds[1].isoformat()
+
+
+def _observe_text(column: _Column, values: pl.Series) -> None:
+    if _all_match(values, EMAIL_PATTERN):
+        column.format = "email"
+    distinct = values.n_unique()
+    if distinct <= ENUM_MAX_VALUES and distinct * ENUM_MIN_ROWS_PER_VALUE <= values.len():
+        column.valid_values = sorted(values.unique().to_list())
+
+
+def _choose_primary_key(columns: list[_Column]) -> None:
+    for column in columns:
+        named_like_key = column.name.lower() == "id" or column.name.lower().endswith("_id")
+        if named_like_key and column.unique and column.required and column.type.kind in _KEYABLE:
+            column.primary_key = True
+            return
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def _render(name: str, columns: list[_Column], paths: list[str], rows: int) -> str:
+    sources = ", ".join(paths)
+    document: dict[str, Any] = {
+        "apiVersion": API_VERSION,
+        "kind": "DataContract",
+        "id": name,
+        "name": name,
+        "version": "0.1.0",
+        "status": "draft",
+        "schema": [
+            {
+                "name": name,
+                "physicalType": "table",
+                "description": f"Inferred from {rows} row{'s' if rows != 1 else ''} of {sources}.",
+                "properties": [_render_column(column) for column in columns],
+            }
+        ],
+    }
+    header = (
+        f"# Inferred by `dataward contract infer` from {rows} row{'s' if rows != 1 else ''} "
+        f"of {sources}.\n"
+        "# DRAFT: inferred from a sample, not from intent. Review every type, key, range and\n"
+        "# allowed value against what the data may hold, then change status to active.\n"
+    )
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    return header + body
+
+
+def _render_column(column: _Column) -> dict[str, Any]:
+    prop: dict[str, Any] = {
+        "name": column.name,
+        "physicalType": str(column.type),
+        "logicalType": column.logical_type,
+    }
+    if column.notes:
+        prop["description"] = "Inferred: " + "; ".join(column.notes) + "."
+    if column.primary_key:
+        prop["primaryKey"] = True
+        prop["primaryKeyPosition"] = 1
+    prop["required"] = column.required
+    if column.unique:
+        prop["unique"] = True
+    options: dict[str, Any] = {}
+    if column.minimum is not None:
+        options["minimum"] = column.minimum
+        options["maximum"] = column.maximum
+    if column.format is not None:
+        options["format"] = column.format
+    if options:
+        prop["logicalTypeOptions"] = options
+    if column.allow_non_finite:
+        prop["customProperties"] = [{"property": "allowNonFinite", "value": True}]
+    if column.valid_values is not None:
+        prop["quality"] = [
+            {
+                "type": "library",
+                "metric": "invalidValues",
+                "arguments": {"validValues": column.valid_values},
+                "mustBe": 0,
+            }
+        ]
+    return prop
+
+
+__all__ = ["API_VERSION", "infer_contract"]

@@ -1,0 +1,54 @@
+"""Run a contract's SQL quality rules over the rows a validation would load.
+
+The accepted rows are appended, batch by batch, to a table in a temporary DuckDB file so
+the queries see exactly what would be loaded without holding it in memory.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from dataward.checks import Check
+from dataward.checks.polars_render import polars_type
+from dataward.checks.sql_render import identifier, sql_check_query
+from dataward.contract.model import Table
+
+
+class SqlCheckRunner:
+    def __init__(self, table: Table, checks: list[Check]) -> None:
+        import duckdb  # only validations with SQL rules pay for the import
+
+        self.table = table
+        self.checks = checks
+        self.columns = [c.name for c in table.columns]
+        self._tmp = tempfile.TemporaryDirectory(prefix="dataward-sql-")
+        self._duck = duckdb.connect(str(Path(self._tmp.name) / "rows.duckdb"))
+        self._error = duckdb.Error
+        empty = pl.DataFrame(schema={c.name: polars_type(c.type) for c in table.columns})
+        self._name = identifier(table.storage_name).sql(dialect="duckdb")
+        self._duck.register("dw_empty", empty.to_arrow())
+        self._duck.execute(f"CREATE TABLE {self._name} AS SELECT * FROM dw_empty")
+        self._duck.unregister("dw_empty")
+
+    def add(self, rows: pl.DataFrame) -> None:
+        self._duck.register("dw_batch", rows.to_arrow())
+        self._duck.execute(f"INSERT INTO {self._name} SELECT * FROM dw_batch")
+        self._duck.unregister("dw_batch")
+
+    def measure(self, check: Check) -> tuple[float | None, str | None]:
+        """The query's single number, or None and why not."""
+        query = sql_check_query(check, self.table.storage_name, "duckdb")
+        try:
+            row = self._duck.execute(query).fetchone()
+        except self._error as exc:
+            return None, f"the query failed: {exc}"
+        if row is None or row[0] is None:
+            return None, "the query returned no value"
+        return float(row[0]), None
+
+    def close(self) -> None:
+        self._duck.close()
+        self._tmp.cleanup()
