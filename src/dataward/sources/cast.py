@@ -1,9 +1,10 @@
 """Cast source values to the contract's types, strictly.
 
 A value that does not cast is a rejection with its original text kept; nothing is
-rounded, truncated or assigned a time zone by guesswork. Text sources are parsed here;
-typed sources (Parquet) are cast directly when the conversion is exact, and through their
-text form otherwise so the same rules apply.
+rounded, truncated, trimmed or assigned a time zone by guesswork (` 7` is not an
+integer: a stray space usually means a misaligned or hand-edited file). Text sources are
+parsed here; typed sources (Parquet) are cast directly when the conversion is exact, and
+through their text form otherwise so the same rules apply.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
             return result(
                 value, value.is_null() & raw.is_not_null(), bad(f"within {type_name} range")
             )
-        text = raw.cast(pl.String).str.strip_chars()
+        text = raw.cast(pl.String)
         value = text.cast(target, strict=False)
         return result(value, value.is_null() & raw.is_not_null(), bad(f"a valid {type_name}"))
     if kind is TypeKind.DECIMAL:
@@ -89,7 +90,7 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
         if source.is_integer():
             value = raw.cast(target, strict=False)
             return result(value, value.is_null() & raw.is_not_null(), bad(f"within {type_name}"))
-        text = raw.cast(pl.String).str.strip_chars()
+        text = raw.cast(pl.String)
         fits = text.str.contains(
             _decimal_shape(data_type.precision, data_type.scale)
         ) & text.str.contains(r"\d")
@@ -115,18 +116,18 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
         if source.is_numeric():
             value = raw.cast(target, strict=False)
             return result(value, value.is_null() & raw.is_not_null(), bad(f"a valid {type_name}"))
-        text = raw.cast(pl.String).str.strip_chars()
+        text = raw.cast(pl.String)
         shaped = text.str.to_lowercase().str.contains(_FLOAT_TEXT)
         value = pl.when(shaped).then(text).otherwise(None).cast(target, strict=False)
         return result(value, value.is_null() & raw.is_not_null(), bad(f"a valid {type_name}"))
     if kind is TypeKind.BOOLEAN:
-        text = raw.cast(pl.String).str.strip_chars().str.to_lowercase()
+        text = raw.cast(pl.String).str.to_lowercase()
         value = text.replace_strict(_BOOLEAN_TEXT, default=None, return_dtype=pl.Boolean)
         return result(value, value.is_null() & raw.is_not_null(), bad("a boolean (true/false)"))
     if kind is TypeKind.DATE:
         if isinstance(source, pl.Datetime):
             return result(raw.cast(pl.Date), pl.lit(False), "")
-        text = raw.cast(pl.String).str.strip_chars()
+        text = raw.cast(pl.String)
         value = text.str.to_date("%Y-%m-%d", strict=False)
         return result(value, value.is_null() & raw.is_not_null(), bad("a date (YYYY-MM-DD)"))
     if kind is TypeKind.TIMESTAMP:
@@ -138,7 +139,7 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
                     "an instant with a time zone cannot go in a TIMESTAMP without time zone",
                 )
             return result(raw.cast(target), pl.lit(False), "")
-        text = raw.cast(pl.String).str.strip_chars()
+        text = raw.cast(pl.String)
         value = _naive_timestamp(text)
         reason = (
             pl.when(text.str.contains(_HAS_OFFSET))
@@ -171,11 +172,12 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
                     bad(f"a valid local time in {default_timezone}"),
                 )
             return result(raw.dt.convert_time_zone("UTC").cast(target), pl.lit(False), "")
-        text = raw.cast(pl.String).str.strip_chars()
+        text = raw.cast(pl.String)
+        # "%+" is ISO 8601 *with* an offset: a value without one does not parse.
         with_offset = text.str.to_datetime("%+", time_unit="us", time_zone="UTC", strict=False)
         has_offset = text.str.contains(_HAS_OFFSET)
         if default_timezone is None:
-            value = pl.when(has_offset).then(with_offset).otherwise(None)
+            value = with_offset
             reason = (
                 pl.when(has_offset)
                 .then(bad("an ISO-8601 timestamp"))

@@ -167,7 +167,9 @@ class _Run:
             batch.lazy()
             .select(
                 *[c.value for c in casts],
-                *[pl.col(name).cast(pl.String).alias(_raw(name)) for name in present],
+                # The source value, in the source's type: text is only made for the few
+                # rows that fail (formatting every timestamp would cost more than checking).
+                *[pl.col(name).alias(_raw(name)) for name in present],
                 *LOCATION,
                 pl.lit(index, dtype=pl.Int32).alias(BATCH),
                 pl.int_range(pl.len(), dtype=pl.Int32).alias(OFFSET),
@@ -252,7 +254,7 @@ class _Run:
             value = pl.col(column) if column in present else pl.lit(None, dtype=pl.String)
             entries.append((pl.col(check.id), reason(check.id, column, value, check.message)))
         # Cast reasons read the raw column by its own name, so the raw text takes it back.
-        as_read = failing.with_columns([pl.col(_raw(n)).alias(n) for n in present])
+        as_read = failing.with_columns([pl.col(_raw(n)).cast(pl.String).alias(n) for n in present])
         with_reasons = attach_reasons(as_read, entries, ROW_ID, REASONS)
         return with_reasons.select(*present, *LOCATION, *ROW_ID, REJECTED, REASONS)
 
@@ -300,8 +302,10 @@ class _Run:
             keys = keys.filter(pl.all_horizontal([pl.col(n).is_not_null() for n in names]))
             if check.scope is Scope.DATASET:
                 keys = keys.filter(~pl.col(REJECTED))
-            key = pl.col(names[0]) if len(names) == 1 else pl.struct(names)
-            dupes = keys.filter(key.is_duplicated())
+            # Keys that repeat are few: find them first, then their rows (faster than
+            # is_duplicated over every row).
+            repeated = keys.lazy().group_by(names).len().filter(pl.col("len") > 1).drop("len")
+            dupes = keys.lazy().join(repeated, on=names, how="semi", nulls_equal=False).collect()
             self.counts[check.id] = dupes.height
             if dupes.height and check.scope is Scope.ROW:
                 found.append(dupes.select(pl.lit(check.id).alias("check"), *ROW_ID))
@@ -316,8 +320,10 @@ class _Run:
         unseen = duplicates.select(ROW_ID).unique().join(known, on=ROW_ID, how="anti")
         for (batch,), wanted in unseen.group_by(BATCH):
             rows = self.raw.take(int(batch), wanted[OFFSET].sort())  # type: ignore[arg-type]
+            text = [pl.col(n).cast(pl.String) for n in rows.columns if n not in LOCATION]
             self.failed_parts.append(
                 rows.with_columns(
+                    *text,
                     pl.lit(batch, dtype=pl.Int32).alias(BATCH),
                     wanted[OFFSET].sort().alias(OFFSET),
                     pl.lit(False).alias(REJECTED),

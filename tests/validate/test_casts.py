@@ -1,0 +1,160 @@
+"""Strict casts from text (CSV) and from typed sources (Parquet), one type at a time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from dataward.contract.loader import parse_contract
+from dataward.sources.cast import cast_column
+
+
+def column(physical_type: str, extra: str = ""):
+    text = f"""apiVersion: v3.1.0
+kind: DataContract
+id: urn:t
+version: 1.0.0
+status: active
+{extra}
+schema:
+  - name: t
+    properties:
+      - {{name: v, physicalType: "{physical_type}"}}
+"""
+    return parse_contract(text).table().column("v")
+
+
+def cast_text(
+    physical_type: str, values: list[str | None], extra: str = ""
+) -> tuple[list, list[bool], list[str]]:
+    col = column(physical_type, extra)
+    zone = parse_contract(
+        f"apiVersion: v3.1.0\nkind: DataContract\nid: x\nversion: '1'\nstatus: a\n{extra}\n"
+        "schema: [{name: t, properties: [{name: v, physicalType: TEXT}]}]\n"
+    ).default_timezone
+    cast = cast_column(col, pl.String(), zone)
+    raw = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    # As the engine does: cast, derive the failure flag, then explain it from the raw text.
+    typed = raw.select(cast.value, pl.col("v").alias("raw")).with_columns(
+        cast.failed("raw").alias("failed")
+    )
+    why = raw.with_columns(typed["failed"]).select(pl.when("failed").then(cast.reason).alias("why"))
+    return typed["v"].to_list(), typed["failed"].to_list(), why["why"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("physical_type", "values", "expected", "failed"),
+    [
+        (
+            "SMALLINT",
+            ["1", "-32768", "32768", " 7", "1.0"],
+            [1, -32768, None, None, None],
+            [False, False, True, True, True],
+        ),
+        (
+            "INTEGER",
+            ["2147483647", "2147483648", "+5", ""],
+            [2147483647, None, 5, None],
+            [False, True, False, True],
+        ),
+        (
+            "BIGINT",
+            ["9223372036854775807", "abc", None],
+            [9223372036854775807, None, None],
+            [False, True, False],
+        ),
+        (
+            "DECIMAL(6,2)",
+            ["1234.5", "12345.6", "0.125", "1.500", "-.5", "1e3", "."],
+            [Decimal("1234.50"), None, None, Decimal("1.50"), Decimal("-0.50"), None, None],
+            [False, True, True, False, False, True, True],
+        ),
+        (
+            "DOUBLE",
+            ["1.5", "-2e-3", "nan", "inf", "x"],
+            [1.5, -0.002, None, None, None],
+            [False, False, False, False, True],
+        ),
+        (
+            "BOOLEAN",
+            ["true", "F", "yes", "0", "maybe"],
+            [True, False, True, False, None],
+            [False, False, False, False, True],
+        ),
+        (
+            "DATE",
+            ["2024-02-29", "2023-02-29", "29/02/2024"],
+            [date(2024, 2, 29), None, None],
+            [False, True, True],
+        ),
+        (
+            "TIMESTAMP",
+            ["2024-01-01T10:00:00", "2024-01-01 10:00:00.25", "2024-01-01T10:00:00Z"],
+            [datetime(2024, 1, 1, 10), datetime(2024, 1, 1, 10, 0, 0, 250000), None],
+            [False, False, True],
+        ),
+        (
+            "TIMESTAMPTZ",
+            ["2024-01-01T10:00:00Z", "2024-01-01T12:00:00+02:00", "2024-01-01T10:00:00"],
+            [datetime(2024, 1, 1, 10, tzinfo=UTC), datetime(2024, 1, 1, 10, tzinfo=UTC), None],
+            [False, False, True],
+        ),
+        (
+            "UUID",
+            ["8d3a0f4e-9b1c-4c1e-8a6f-0b2f6c1d9e11", "nope"],
+            ["8d3a0f4e-9b1c-4c1e-8a6f-0b2f6c1d9e11", None],
+            [False, True],
+        ),
+        ("JSON", ['{"a": [1, 2]}', "{broken"], ['{"a": [1, 2]}', None], [False, True]),
+        ("VARCHAR(3)", ["abcdef"], ["abcdef"], [False]),  # length is a check, not a cast
+    ],
+)
+def test_text_casts(physical_type, values, expected, failed):
+    got, got_failed, reasons = cast_text(physical_type, values)
+    if physical_type == "DOUBLE":
+        assert got[:2] == expected[:2]
+    else:
+        assert got == expected
+    assert got_failed == failed
+    for flag, why in zip(got_failed, reasons, strict=True):
+        assert (why is not None) == flag
+
+
+def test_rounding_reason_is_explicit():
+    _, failed, reasons = cast_text("DECIMAL(10,2)", ["1.234"])
+    assert failed == [True]
+    assert reasons == ["'1.234' has more than 2 decimal places; it would be rounded"]
+
+
+def test_timestamptz_default_zone_and_dst_gap():
+    zone = "customProperties:\n  - {property: defaultTimezone, value: Europe/Lisbon}"
+    got, failed, _ = cast_text(
+        "TIMESTAMPTZ", ["2024-07-01 12:00:00", "2024-03-31 01:30:00", "2024-07-01T12:00:00Z"], zone
+    )
+    assert got[0] == datetime(2024, 7, 1, 11, tzinfo=UTC)  # Lisbon is UTC+1 in summer
+    assert failed == [False, True, False]  # 01:30 does not exist on the spring-forward night
+
+
+@pytest.mark.parametrize(
+    ("physical_type", "series", "failed"),
+    [
+        ("INTEGER", pl.Series([1, 2**40], dtype=pl.Int64), [False, True]),
+        ("DECIMAL(10,2)", pl.Series([1, 2], dtype=pl.Int64), [False, False]),
+        ("DECIMAL(10,2)", pl.Series([1.5, 0.001], dtype=pl.Float64), [False, True]),
+        ("TIMESTAMPTZ", pl.Series([datetime(2024, 1, 1)], dtype=pl.Datetime("us")), [True]),
+        (
+            "TIMESTAMP",
+            pl.Series([datetime(2024, 1, 1, tzinfo=UTC)], dtype=pl.Datetime("us", "UTC")),
+            [True],
+        ),
+        ("DATE", pl.Series([datetime(2024, 1, 1, 5)], dtype=pl.Datetime("us")), [False]),
+    ],
+)
+def test_typed_source_casts(physical_type, series, failed):
+    col = column(physical_type)
+    cast = cast_column(col, series.dtype, None)
+    typed = pl.DataFrame({"v": series}).select(cast.value, pl.col("v").alias("raw"))
+    assert typed.select(cast.failed("raw").alias("f"))["f"].to_list() == failed
