@@ -153,9 +153,18 @@ def test_percent_unit_measures_a_share_of_rows():
     assert check.passes(10, 100) and not check.passes(11, 100)
 
 
-def test_money_like_double_is_allowed():
-    contract = parse_contract(contract_text("      - {name: price, physicalType: DOUBLE}\n"))
-    assert contract.table().column("price").type.kind.value == "DOUBLE"
+def test_money_like_double_is_allowed_with_a_warning():
+    contract = parse_contract(
+        contract_text(
+            "      - {name: unit_price, physicalType: DOUBLE}\n"
+            "      - {name: temperature, physicalType: REAL}\n"
+        )
+    )
+    assert contract.table().column("unit_price").type.kind.value == "DOUBLE"
+    (warning,) = contract.warnings
+    assert "'unit_price' looks like money" in warning.message
+    assert warning.line == 9
+    assert warning.path == "schema[0].properties[0].physicalType"
 
 
 def test_relationship_to_another_table():

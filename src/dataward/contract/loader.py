@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -31,6 +32,7 @@ from dataward.contract.model import (
     RANGE_OPERATORS,
     Column,
     Contract,
+    ContractWarning,
     ForeignKey,
     Freshness,
     QualityRule,
@@ -40,6 +42,7 @@ from dataward.contract.model import (
     Unit,
 )
 from dataward.contract.types import (
+    FLOAT_KINDS,
     NUMERIC_KINDS,
     DataType,
     TypeKind,
@@ -221,10 +224,35 @@ def _build_contract(reader: _Reader, doc: OpenDataContractStandard) -> Contract:
         settings=settings,
     )
     freshness = _build_freshness(reader, doc, contract)
-    if freshness is not None:
-        contract = Contract(**{**contract.__dict__, "freshness": freshness})
+    contract = replace(contract, freshness=freshness, warnings=_money_warnings(contract))
     _check_foreign_keys(reader, contract)
     return contract
+
+
+# Column names that usually hold money, for which binary floating point loses cents.
+_MONEY_NAME = re.compile(
+    r"(^|_)(amount|amt|price|cost|total|subtotal|balance|fee|fees|revenue|salary|wage|tax|"
+    r"payment|paid|refund|discount|money|cash|credit|debit|charge|invoice|budget|spend|gmv)"
+    r"($|_)",
+    re.IGNORECASE,
+)
+
+
+def _money_warnings(contract: Contract) -> tuple[ContractWarning, ...]:
+    found = []
+    for table in contract.tables:
+        for column in table.columns:
+            if column.type.kind in FLOAT_KINDS and _MONEY_NAME.search(column.name):
+                found.append(
+                    ContractWarning(
+                        f"{column.name!r} looks like money but is {column.type}: binary "
+                        "floating point cannot hold 0.10 exactly and sums drift by cents; "
+                        "use DECIMAL(19,4)",
+                        f"{column.path}.physicalType",
+                        column.line,
+                    )
+                )
+    return tuple(found)
 
 
 def _check_timezone(reader: _Reader, props: list[CustomProperty], zone: str) -> None:

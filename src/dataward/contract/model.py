@@ -155,6 +155,22 @@ class Freshness:
 
 
 @dataclass(frozen=True)
+class ContractWarning:
+    """Something allowed but risky, reported with where it is."""
+
+    message: str
+    path: str
+    line: int | None
+
+    def __str__(self) -> str:
+        return (
+            f"{self.path} (line {self.line}): {self.message}"
+            if self.line
+            else f"{self.path}: {self.message}"
+        )
+
+
+@dataclass(frozen=True)
 class Contract:
     id: str
     name: str | None
@@ -165,6 +181,7 @@ class Contract:
     freshness: Freshness | None = None
     default_timezone: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[ContractWarning, ...] = ()
 
     def table(self, name: str | None = None) -> Table:
         """The named table, or the only one when the contract has just one."""

@@ -58,6 +58,7 @@ def validate_files(
     result = ValidationResult(
         contract=contract.source, table=target.name, files=[f.name for f in files]
     )
+    result.notes.extend(f"contract: {warning}" for warning in contract.warnings)
     for data in files:
         _check_columns(target, data, read_columns(data), allow_extra_columns)
     run = _Run(contract, target, compile_checks(contract, target), result)
