@@ -292,3 +292,29 @@ def test_malformed_ndjson_line(tmp_path):
 def test_no_file_matches(tmp_path):
     with pytest.raises(SourceError, match="no file matches"):
         expand_paths([str(tmp_path / "*.csv")])
+
+
+def test_nested_parquet_values_are_json(tmp_path):
+    path = tmp_path / "n.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "id": [1, 1],
+                "tags": [[1, 2], None],
+                "meta": [{"a": 1, "b": "x"}, {"a": 2, "b": None}],
+            }
+        ),
+        path,
+    )
+    nested = parse_contract(
+        "apiVersion: v3.1.0\nkind: DataContract\nid: x\nversion: '1'\nstatus: active\n"
+        "schema: [{name: t, properties: [{name: id, physicalType: BIGINT, primaryKey: true},"
+        " {name: tags, physicalType: JSON}, {name: meta, physicalType: JSONB}]}]\n"
+    )
+    rejects = tmp_path / "r.parquet"
+    result = validate_files(nested, expand_paths([str(path)]), rejects_path=rejects)
+    assert result.rejected == 2  # the key repeats
+    assert pl.read_parquet(rejects).select("tags", "meta").rows() == [
+        ("[1,2]", '{"a":1,"b":"x"}'),
+        (None, '{"a":2,"b":null}'),
+    ]

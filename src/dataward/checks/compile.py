@@ -7,11 +7,7 @@ from __future__ import annotations
 
 from dataward.checks.model import ROW_KINDS, Check, CheckKind, Scope
 from dataward.contract.model import Column, Contract, QualityRule, Severity, Table, Unit
-from dataward.contract.types import FLOAT_KINDS
-
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-FORMAT_PATTERNS = {"email": EMAIL_PATTERN, "uuid": UUID_PATTERN}
+from dataward.contract.types import FLOAT_KINDS, FORMAT_PATTERNS
 
 
 def compile_checks(contract: Contract, table: Table | None = None) -> list[Check]:

@@ -19,7 +19,7 @@ readers ignore unknown fields), so an optional column can come and go freely.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -327,6 +327,9 @@ def _diff_foreign_keys(old: Table, new: Table) -> Iterator[_Delta]:
 # --- columns ------------------------------------------------------------------------------
 
 
+_Emit = Callable[[str, str, Effect, Any, Any], _Delta]
+
+
 def _diff_column(
     old_table: Table, new_table: Table, old: Column, new: Column, key_changed: bool
 ) -> Iterator[_Delta]:
@@ -393,12 +396,12 @@ def _diff_column(
             old.allow_non_finite,
             new.allow_non_finite,
         )
-    strict = _strict_rules
+    # Row rules are judged above as allowed values and patterns; the rest as rules.
     yield from _diff_quality(
         table,
         name,
-        tuple(r for r in old.quality if not strict(r)),
-        tuple(r for r in new.quality if not strict(r)),
+        tuple(r for r in old.quality if not _is_row_rule(r)),
+        tuple(r for r in new.quality if not _is_row_rule(r)),
     )
 
 
@@ -438,43 +441,38 @@ def _holds(a: DataType, b: DataType) -> bool:
     return ka is kb and a.length == b.length
 
 
-def _diff_type(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+_TYPE_CHANGES: dict[Effect, tuple[str, str]] = {
+    Effect.NEUTRAL: ("type_respelled", "type {} -> {} holds the same values"),
+    Effect.LOOSENED: (
+        "type_widened",
+        "type widened {} -> {}: consumers of the old contract cannot hold every new value",
+    ),
+    Effect.TIGHTENED: ("type_narrowed", "type narrowed {} -> {}: old data may not fit"),
+    Effect.INCOMPATIBLE: (
+        "type_changed",
+        "type changed {} -> {}: neither holds every value of the other",
+    ),
+}
+
+
+def _type_change(old: DataType, new: DataType, effect: Effect, delta: _Emit) -> _Delta:
+    kind, text = _TYPE_CHANGES[effect]
+    return delta(kind, text.format(old, new), effect, str(old), str(new))
+
+
+def _diff_type(old: Column, new: Column, delta: _Emit) -> Iterator[_Delta]:
     if old.type == new.type:
         return
-    before, after = str(old.type), str(new.type)
     widened, narrowed = _holds(old.type, new.type), _holds(new.type, old.type)
     if widened and narrowed:
-        yield delta(
-            "type_respelled",
-            f"type {before} -> {after} holds the same values",
-            Effect.NEUTRAL,
-            before,
-            after,
-        )
+        effect = Effect.NEUTRAL
     elif widened:
-        yield delta(
-            "type_widened",
-            f"type widened {before} -> {after}: old consumers cannot hold every new value",
-            Effect.LOOSENED,
-            before,
-            after,
-        )
+        effect = Effect.LOOSENED
     elif narrowed:
-        yield delta(
-            "type_narrowed",
-            f"type narrowed {before} -> {after}: old data may not fit",
-            Effect.TIGHTENED,
-            before,
-            after,
-        )
+        effect = Effect.TIGHTENED
     else:
-        yield delta(
-            "type_changed",
-            f"type changed {before} -> {after}: neither holds every value of the other",
-            Effect.INCOMPATIBLE,
-            before,
-            after,
-        )
+        effect = Effect.INCOMPATIBLE
+    yield _type_change(old.type, new.type, effect, delta)
 
 
 Bound = tuple[Any, bool] | None  # (value, inclusive); None is unbounded
@@ -554,7 +552,7 @@ def _show_range(interval: tuple[Bound, Bound]) -> str:
     return f"{left}, {right}"
 
 
-def _diff_range(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+def _diff_range(old: Column, new: Column, delta: _Emit) -> Iterator[_Delta]:
     before, after = _range(old), _range(new)
     effect = _interval_effect(before, after)
     if effect is Effect.NEUTRAL:
@@ -585,32 +583,20 @@ def _show_lengths(bounds: tuple[Bound, Bound]) -> str:
     return f"[{0 if low is None else low[0]}, {'inf' if high is None else high[0]}]"
 
 
-def _diff_text_length(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+def _diff_text_length(old: Column, new: Column, delta: _Emit) -> Iterator[_Delta]:
     """TEXT and VARCHAR differ only in length, so the type and the bounds are judged together.
 
     VARCHAR(10) and TEXT with maxLength 10 accept the same strings and are not a change.
     """
     before, after = _lengths(old, with_type=True), _lengths(new, with_type=True)
     effect = _interval_effect(before, after)
-    type_before, type_after = str(old.type), str(new.type)
+    type_changed = old.type != new.type
     if effect is Effect.NEUTRAL:
-        if type_before != type_after:
-            yield delta(
-                "type_respelled",
-                f"type {type_before} -> {type_after} holds the same strings",
-                Effect.NEUTRAL,
-                type_before,
-                type_after,
-            )
+        if type_changed:
+            yield _type_change(old.type, new.type, effect, delta)
         return
-    explicit_same = _lengths(old, with_type=False) == _lengths(new, with_type=False)
-    if explicit_same and type_before != type_after:
-        kind = {
-            Effect.LOOSENED: "type_widened",
-            Effect.TIGHTENED: "type_narrowed",
-            Effect.INCOMPATIBLE: "type_changed",
-        }[effect]
-        yield delta(kind, f"type {type_before} -> {type_after}", effect, type_before, type_after)
+    if type_changed and _lengths(old, with_type=False) == _lengths(new, with_type=False):
+        yield _type_change(old.type, new.type, effect, delta)
         return
     shown_before, shown_after = _show_lengths(before), _show_lengths(after)
     yield delta(
@@ -622,7 +608,7 @@ def _diff_text_length(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
     )
 
 
-def _diff_lengths(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+def _diff_lengths(old: Column, new: Column, delta: _Emit) -> Iterator[_Delta]:
     before, after = _lengths(old, with_type=False), _lengths(new, with_type=False)
     effect = _interval_effect(before, after)
     if effect is Effect.NEUTRAL:
@@ -637,8 +623,8 @@ def _diff_lengths(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
     )
 
 
-def _strict_rules(rule: QualityRule) -> bool:
-    """An invalidValues rule that rejects a row on the first bad value: a row constraint."""
+def _is_row_rule(rule: QualityRule) -> bool:
+    """An invalidValues rule that fails on the first bad value: a constraint on each row."""
     return (
         rule.kind == "library"
         and rule.metric == "invalidValues"
@@ -647,17 +633,22 @@ def _strict_rules(rule: QualityRule) -> bool:
     )
 
 
+def _rejects(rule: QualityRule) -> bool:
+    """A row rule at error severity: a row that breaks it is not accepted (a warning is)."""
+    return _is_row_rule(rule) and rule.severity is Severity.ERROR
+
+
 def _allowed_values(column: Column) -> frozenset | None:
     """The values the column may hold (ODCS 3.2 enum and invalidValues rules), or None."""
     allowed: frozenset | None = None if column.enum is None else frozenset(column.enum)
     for rule in column.quality:
-        if _strict_rules(rule) and "validValues" in rule.arguments:
+        if _rejects(rule) and "validValues" in rule.arguments:
             values = frozenset(rule.arguments["validValues"])
             allowed = values if allowed is None else allowed & values
     return allowed
 
 
-def _diff_enum(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+def _diff_enum(old: Column, new: Column, delta: _Emit) -> Iterator[_Delta]:
     before, after = _allowed_values(old), _allowed_values(new)
     if before == after:
         return
@@ -694,12 +685,12 @@ def _show(values: frozenset | None) -> str:
 def _patterns(column: Column) -> frozenset[str]:
     found = {column.pattern} if column.pattern is not None else set()
     for rule in column.quality:
-        if _strict_rules(rule) and "pattern" in rule.arguments:
+        if _rejects(rule) and "pattern" in rule.arguments:
             found.add(str(rule.arguments["pattern"]))
     return frozenset(found)
 
 
-def _diff_patterns(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+def _diff_patterns(old: Column, new: Column, delta: _Emit) -> Iterator[_Delta]:
     before, after = _patterns(old), _patterns(new)
     if before == after:
         return
@@ -711,11 +702,15 @@ def _diff_patterns(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
         Effect.LOOSENED: "pattern_removed",
         Effect.INCOMPATIBLE: "pattern_changed",
     }[effect]
-    text = f"pattern {sorted(before) or 'none'} -> {sorted(after) or 'none'}"
+    text = f"pattern {_show_patterns(before)} -> {_show_patterns(after)}"
     yield delta(kind, text, effect, sorted(before), sorted(after))
 
 
-def _diff_format(old: Column, new: Column, delta: Any) -> Iterator[_Delta]:
+def _show_patterns(patterns: frozenset[str]) -> str:
+    return " and ".join(repr(p) for p in sorted(patterns)) or "none"
+
+
+def _diff_format(old: Column, new: Column, delta: _Emit) -> Iterator[_Delta]:
     before, after = old.format, new.format
     if before == after:
         return

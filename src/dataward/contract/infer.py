@@ -23,12 +23,13 @@ from typing import Any
 import polars as pl
 import yaml
 
-from dataward.checks.compile import EMAIL_PATTERN, UUID_PATTERN
 from dataward.contract.types import (
+    EMAIL_PATTERN,
     FLOAT_KINDS,
     INTEGER_KINDS,
     INTEGER_RANGES,
     MAX_DECIMAL_PRECISION,
+    UUID_PATTERN,
     DataType,
     TypeKind,
 )
@@ -124,7 +125,7 @@ def infer_contract(
         for name in frame.columns
     ]
     _choose_primary_key(columns)
-    name = table_name or _table_name(paths[0])
+    name = table_name or _table_name(files[0].name)
     return _render(name, columns, paths, frame.height)
 
 

@@ -70,6 +70,11 @@ NUMERIC_KINDS = INTEGER_KINDS | FLOAT_KINDS | {TypeKind.DECIMAL}
 TEXT_KINDS = frozenset({TypeKind.TEXT, TypeKind.VARCHAR})
 TEMPORAL_KINDS = frozenset({TypeKind.DATE, TypeKind.TIMESTAMP, TypeKind.TIMESTAMPTZ})
 
+# The patterns behind ODCS `format: email|uuid`, shared by checks and inference.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+FORMAT_PATTERNS = {"email": EMAIL_PATTERN, "uuid": UUID_PATTERN}
+
 # Widest exact decimal every engine we render to can hold.
 MAX_DECIMAL_PRECISION = 38
 

@@ -204,11 +204,23 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
         valid = text.str.contains(_UUID)
         return result(pl.when(valid).then(text), ~valid & raw.is_not_null(), bad("a UUID"))
     if kind in (TypeKind.JSON, TypeKind.JSONB):
+        if source.is_nested():
+            # Lists and structs (Parquet, nested NDJSON) are JSON by construction.
+            return result(as_text(raw, source), pl.lit(False), "")
         text = raw.cast(pl.String)
         valid = text.map_elements(_is_json, return_dtype=pl.Boolean, skip_nulls=True)
         return result(pl.when(valid).then(text), ~valid & raw.is_not_null(), bad("valid JSON"))
     # TEXT / VARCHAR: any text is a value; its length is a check, not a cast.
     return result(raw.cast(pl.String), pl.lit(False), "")
+
+
+def as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A value as text: nested values as JSON, everything else as Polars prints it."""
+    if dtype.is_nested():
+        wrapped = pl.struct(expr.alias("_")).struct.json_encode()
+        # {"_":<value>} -> <value>
+        return pl.when(expr.is_not_null()).then(wrapped.str.slice(5).str.head(-1))
+    return expr.cast(pl.String)
 
 
 def _naive_timestamp(text: pl.Expr) -> pl.Expr:

@@ -28,7 +28,7 @@ from dataward.sources import (
     read_batches,
     read_columns,
 )
-from dataward.sources.cast import Cast, cast_column
+from dataward.sources.cast import Cast, as_text, cast_column
 from dataward.validate.raw_store import RawStore
 from dataward.validate.reasons import REASON_TYPE, attach_reasons, empty_reasons, reason
 from dataward.validate.result import CheckResult, ValidationResult
@@ -255,7 +255,10 @@ class _Run:
             value = pl.col(column) if column in present else pl.lit(None, dtype=pl.String)
             entries.append((pl.col(check.id), reason(check.id, column, value, check.message)))
         # Cast reasons read the raw column by its own name, so the raw text takes it back.
-        as_read = failing.with_columns([pl.col(_raw(n)).cast(pl.String).alias(n) for n in present])
+        schema = failing.schema
+        as_read = failing.with_columns(
+            [as_text(pl.col(_raw(n)), schema[_raw(n)]).alias(n) for n in present]
+        )
         with_reasons = attach_reasons(as_read, entries, ROW_ID, REASONS)
         return with_reasons.select(*present, *LOCATION, *ROW_ID, REJECTED, REASONS)
 
@@ -321,7 +324,11 @@ class _Run:
         unseen = duplicates.select(ROW_ID).unique().join(known, on=ROW_ID, how="anti")
         for (batch,), wanted in unseen.group_by(BATCH):
             rows = self.raw.take(int(batch), wanted[OFFSET].sort())  # type: ignore[arg-type]
-            text = [pl.col(n).cast(pl.String) for n in rows.columns if n not in LOCATION]
+            text = [
+                as_text(pl.col(n), rows.schema[n]).alias(n)
+                for n in rows.columns
+                if n not in LOCATION
+            ]
             self.failed_parts.append(
                 rows.with_columns(
                     *text,
