@@ -29,6 +29,7 @@ from dataward.sources import (
     read_columns,
 )
 from dataward.sources.cast import Cast, as_text, cast_column
+from dataward.sources.prefetch import prefetch
 from dataward.validate.raw_store import RawStore
 from dataward.validate.reasons import REASON_TYPE, attach_reasons, empty_reasons, reason
 from dataward.validate.result import CheckResult, ValidationResult
@@ -64,7 +65,7 @@ def validate_files(
     run = _Run(contract, target, compile_checks(contract, target), result)
     try:
         for data in files:
-            for batch in read_batches(data):
+            for batch in prefetch(read_batches(data)):
                 run.add_batch(batch)
                 if progress:
                     progress(batch.height)
