@@ -98,7 +98,10 @@ def _run(loaded, files, table, rejects, allow_extra_columns, examples, log) -> V
 
 
 def _print(result: ValidationResult) -> None:
-    console = Console(highlight=False)
+    # soft_wrap: a long reason stays on one line when piped, so tools can grep it.
+    # Piped output has no screen to fit: keep the table wide rather than folding check ids.
+    width = None if sys.stdout.isatty() else 160
+    console = Console(highlight=False, soft_wrap=True, width=width)
     verdict = "[green]PASS[/]" if result.ok else "[red]FAIL[/]"
     console.print(
         f"{verdict} {escape(result.table)}: {result.rows:,} rows, "
@@ -106,7 +109,11 @@ def _print(result: ValidationResult) -> None:
     )
     table = Table(show_edge=False, header_style="bold")
     for name in ("check", "severity", "scope", "violations", "measured", "result"):
-        table.add_column(name, justify="right" if name in ("violations", "measured") else "left")
+        table.add_column(
+            name,
+            justify="right" if name in ("violations", "measured") else "left",
+            overflow="fold",  # a check id is never cut: it is what people search for
+        )
     for check in result.checks:
         if check.skipped:
             status = f"[yellow]skipped[/]: {escape(check.skipped)}"
@@ -119,12 +126,15 @@ def _print(result: ValidationResult) -> None:
             escape(check.id), check.severity, check.scope, f"{check.violations:,}", measured, status
         )
     console.print(table)
+    if result.examples:
+        console.print("first failing rows:")
     for example in result.examples:
-        where = f"{example['source']}:{example['line'] or ''} (row {example['row']})"
-        reasons = "; ".join(
-            f"{r['column']}={r['value']!r}: {r['message']}" for r in example["reasons"]
-        )
-        console.print(f"  {escape(where)}: {escape(reasons)}")
+        line = f":{example['line']}" if example["line"] is not None else ""
+        state = "rejected" if example["rejected"] else "flagged"
+        console.print(f"  {escape(example['source'])}{line} (row {example['row']}, {state})")
+        for why in example["reasons"]:
+            shown = f"{why['column']}={why['value']!r}: {why['message']}"
+            console.print(f"      {escape(shown)}")
     for note in result.notes:
         console.print(f"[yellow]note[/]: {escape(note)}")
     if result.rejects_file:
