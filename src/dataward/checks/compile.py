@@ -5,7 +5,9 @@ This is the only place that reads contract semantics; renderers only translate k
 
 from __future__ import annotations
 
-from dataward.checks.model import ROW_KINDS, Check, CheckKind, Scope
+from dataclasses import replace
+
+from dataward.checks.model import Check, CheckKind, Scope
 from dataward.contract.model import Column, Contract, QualityRule, Severity, Table, Unit
 from dataward.contract.types import FLOAT_KINDS, FORMAT_PATTERNS
 
@@ -71,19 +73,14 @@ def compile_checks(contract: Contract, table: Table | None = None) -> list[Check
 
 
 def _check_unique_ids(checks: list[Check]) -> None:
+    """Two rules of the same kind on one column get ids `x` and `x#2`: results stay apart."""
     seen: dict[str, int] = {}
     for index, check in enumerate(checks):
         if check.id in seen:
             seen[check.id] += 1
-            checks[index] = _replace(check, id=f"{check.id}#{seen[check.id]}")
+            checks[index] = replace(check, id=f"{check.id}#{seen[check.id]}")
         else:
             seen[check.id] = 1
-
-
-def _replace(check: Check, **changes: object) -> Check:
-    from dataclasses import replace
-
-    return replace(check, **changes)
 
 
 def _column_checks(table: Table, column: Column) -> list[Check]:
@@ -312,6 +309,3 @@ def _quality_checks(table: Table, column: Column | None, rule: QualityRule) -> l
             )
         ]
     raise AssertionError(f"unhandled metric {rule.metric}")  # the loader admits no other
-
-
-__all__ = ["ROW_KINDS", "compile_checks"]
