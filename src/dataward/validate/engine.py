@@ -31,7 +31,7 @@ from dataward.sources import (
 from dataward.sources.cast import Cast, as_text, cast_column
 from dataward.sources.prefetch import prefetch
 from dataward.validate.raw_store import RawStore
-from dataward.validate.reasons import REASON_TYPE, attach_reasons, empty_reasons, reason
+from dataward.validate.reasons import REASON_TYPE, attach_reasons, reason
 from dataward.validate.result import CheckResult, ValidationResult
 from dataward.validate.sql_checks import SqlCheckRunner
 
@@ -194,9 +194,13 @@ class _Run:
         self._count(flags, cast_flags)
         self.result.rows += batch.height
         if flagged:
-            failing = flags.filter(pl.any_horizontal(flagged))
+            # Only the flags and the source values of failing rows are kept; their reasons
+            # are written once, for all of them, when the data set is complete.
+            failing = flags.filter(pl.any_horizontal(flagged)).select(
+                *[_raw(n) for n in present], *LOCATION, *ROW_ID, REJECTED, *flagged
+            )
             if failing.height:
-                self.failed_parts.append(self._failed_rows(failing, casts, present))
+                self.failed_parts.append(failing)
         if self.unique_checks:
             stored = self.raw.add(batch.select(*present, *LOCATION))
             assert stored == index
@@ -237,41 +241,11 @@ class _Run:
             ):
                 self.newest[check.id] = newest
 
-    def _failed_rows(
-        self, failing: pl.DataFrame, casts: list[Cast], present: list[str]
-    ) -> pl.DataFrame:
-        """Failing rows as read (text), with the reason for each flag they raised."""
-        entries: list[tuple[pl.Expr, pl.Expr]] = []
-        for cast in casts:
-            if cast.column in present:
-                check_id = f"{self.table.name}.{cast.column}.type"
-                entries.append(
-                    (
-                        pl.col(_cast_flag(cast.column)),
-                        reason(check_id, cast.column, pl.col(cast.column), cast.reason),
-                    )
-                )
-        for check in self.row_checks:
-            column = check.column
-            value = pl.col(column) if column in present else pl.lit(None, dtype=pl.String)
-            entries.append((pl.col(check.id), reason(check.id, column, value, check.message)))
-        # Cast reasons read the raw column by its own name, so the raw text takes it back.
-        schema = failing.schema
-        as_read = failing.with_columns(
-            [as_text(pl.col(_raw(n)), schema[_raw(n)]).alias(n) for n in present]
-        )
-        with_reasons = attach_reasons(as_read, entries, ROW_ID, REASONS)
-        return with_reasons.select(*present, *LOCATION, *ROW_ID, REJECTED, REASONS)
-
     # ------------------------------------------------------------ the whole data set
 
     def finish(self) -> None:
         duplicates = self._duplicates()
-        if duplicates.height:
-            self._add_duplicate_reasons(duplicates)
-        self.failed = (
-            pl.concat(self.failed_parts, how="diagonal_relaxed") if self.failed_parts else None
-        )
+        self.failed = self._explain(duplicates)
         failed = self.failed
         self.result.rejected = int(failed[REJECTED].sum()) if failed is not None else 0
         self.result.flagged = (failed.height if failed is not None else 0) - self.result.rejected
@@ -316,57 +290,73 @@ class _Run:
                 found.append(dupes.select(pl.lit(check.id).alias("check"), *ROW_ID))
         return pl.concat(found)
 
-    def _add_duplicate_reasons(self, duplicates: pl.DataFrame) -> None:
+    def _explain(self, duplicates: pl.DataFrame) -> pl.DataFrame | None:
+        """All failing rows as read (text), each with the reasons for every flag it raised."""
+        parts = self.failed_parts + self._rows_only_duplicated(duplicates)
+        if not parts:
+            return None
+        failed = pl.concat(parts, how="diagonal_relaxed")
+        flag_names = [n for n in failed.columns if n.startswith("cast:")] + [
+            c.id for c in self.row_checks if c.id in failed.columns
+        ]
+        failed = failed.with_columns(pl.col(flag_names).fill_null(False))
+        for check in self.unique_checks:
+            mine = duplicates.filter(pl.col("check") == check.id).select(
+                *ROW_ID, pl.lit(True).alias(check.id)
+            )
+            failed = failed.join(mine, on=ROW_ID, how="left").with_columns(
+                pl.col(check.id).fill_null(False)
+            )
+            if check.rejects_rows:
+                failed = failed.with_columns(pl.col(REJECTED) | pl.col(check.id))
+        present = [c.name for c in self.table.columns if _raw(c.name) in failed.columns]
+        schema = failed.schema
+        # The reasons read each value by its column's own name, as text.
+        as_read = failed.with_columns(
+            [as_text(pl.col(_raw(n)), schema[_raw(n)]).alias(n) for n in present]
+        )
+        entries: list[tuple[pl.Expr, pl.Expr]] = []
+        for cast in self._casts(pl.Schema({n: as_read.schema[n] for n in present})):
+            if _cast_flag(cast.column) in failed.columns:
+                check_id = f"{self.table.name}.{cast.column}.type"
+                entries.append(
+                    (
+                        pl.col(_cast_flag(cast.column)),
+                        reason(check_id, cast.column, pl.col(cast.column), cast.reason),
+                    )
+                )
+        for check in self.row_checks + self.unique_checks:
+            if check.id not in failed.columns:
+                continue
+            values = [pl.col(c) if c in present else pl.lit(None, pl.String) for c in check.columns]
+            shown = values[0] if len(values) == 1 else pl.concat_str(values, separator=",")
+            column = check.column or ",".join(check.columns)
+            entries.append((pl.col(check.id), reason(check.id, column, shown, check.message)))
+        explained = attach_reasons(as_read, entries, ROW_ID, REASONS)
+        return explained.select(*present, *LOCATION, *ROW_ID, REJECTED, REASONS)
+
+    def _rows_only_duplicated(self, duplicates: pl.DataFrame) -> list[pl.DataFrame]:
+        """Duplicate rows that failed nothing else, fetched back from the raw store."""
         known = (
             pl.concat([p.select(ROW_ID) for p in self.failed_parts])
             if self.failed_parts
             else pl.DataFrame(schema={BATCH: pl.Int32, OFFSET: pl.Int32})
         )
         unseen = duplicates.select(ROW_ID).unique().join(known, on=ROW_ID, how="anti")
+        fetched = []
         for (batch,), wanted in unseen.group_by(BATCH):
-            rows = self.raw.take(int(batch), wanted[OFFSET].sort())  # type: ignore[arg-type]
-            text = [
-                as_text(pl.col(n), rows.schema[n]).alias(n)
-                for n in rows.columns
-                if n not in LOCATION
-            ]
-            self.failed_parts.append(
-                rows.with_columns(
-                    *text,
+            offsets = wanted[OFFSET].sort()
+            rows = self.raw.take(int(batch), offsets)  # type: ignore[arg-type]
+            fetched.append(
+                rows.select(
+                    *[pl.col(n).alias(_raw(n)) for n in rows.columns if n not in LOCATION],
+                    *LOCATION,
                     pl.lit(batch, dtype=pl.Int32).alias(BATCH),
-                    wanted[OFFSET].sort().alias(OFFSET),
+                    offsets.alias(OFFSET),
                     pl.lit(False).alias(REJECTED),
-                    empty_reasons().alias(REASONS),
                 )
             )
-        failed = pl.concat(self.failed_parts, how="diagonal_relaxed")
-        additions = []
-        for check in self.unique_checks:
-            mine = duplicates.filter(pl.col("check") == check.id).select(ROW_ID)
-            if mine.height == 0:
-                continue
-            shown = pl.concat_str(
-                [
-                    pl.col(c).fill_null("") if c in failed.columns else pl.lit("")
-                    for c in check.columns
-                ],
-                separator=",",
-            )
-            additions.append(
-                failed.join(mine, on=ROW_ID, how="semi").select(
-                    *ROW_ID,
-                    reason(check.id, ",".join(check.columns), shown, check.message).alias("why"),
-                    pl.lit(check.rejects_rows).alias("rejects"),
-                )
-            )
-        extra = pl.concat(additions).group_by(ROW_ID).agg(pl.col("why"), pl.col("rejects").any())
-        merged = failed.join(extra, on=ROW_ID, how="left").with_columns(
-            pl.concat_list(REASONS, pl.col("why").fill_null(pl.lit([], dtype=REASON_TYPE))).alias(
-                REASONS
-            ),
-            (pl.col(REJECTED) | pl.col("rejects").fill_null(False)).alias(REJECTED),
-        )
-        self.failed_parts = [merged.drop("why", "rejects")]
+        return fetched
 
     def _judge(self, check: Check, accepted: int) -> CheckResult:
         outcome = CheckResult(
