@@ -30,7 +30,7 @@ from dataward.sources import (
 )
 from dataward.sources.cast import Cast, as_text, cast_column
 from dataward.sources.prefetch import prefetch
-from dataward.validate.raw_store import RawStore
+from dataward.validate.raw_store import DEFAULT_MEMORY_BUDGET, RawStore
 from dataward.validate.reasons import REASON_TYPE, attach_reasons, reason
 from dataward.validate.result import CheckResult, ValidationResult
 from dataward.validate.sql_checks import SqlCheckRunner
@@ -54,7 +54,13 @@ def validate_files(
     allow_extra_columns: bool = False,
     examples: int = 5,
     progress: Progress | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> ValidationResult:
+    """Check `files` against one table of `contract`; see docs/validate.md.
+
+    `memory_budget` bounds the raw rows kept in memory for reporting duplicates; beyond
+    it they are spilled to a temporary directory.
+    """
     target = contract.table(table)
     result = ValidationResult(
         contract=contract.source, table=target.name, files=[f.name for f in files]
@@ -62,7 +68,7 @@ def validate_files(
     result.notes.extend(f"contract: {warning}" for warning in contract.warnings)
     for data in files:
         _check_columns(target, data, read_columns(data), allow_extra_columns)
-    run = _Run(contract, target, compile_checks(contract, target), result)
+    run = _Run(contract, target, compile_checks(contract, target), result, memory_budget)
     try:
         for data in files:
             for batch in prefetch(read_batches(data)):
@@ -107,7 +113,12 @@ def _cast_flag(name: str) -> str:
 
 class _Run:
     def __init__(
-        self, contract: Contract, table: Table, checks: list[Check], result: ValidationResult
+        self,
+        contract: Contract,
+        table: Table,
+        checks: list[Check],
+        result: ValidationResult,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
     ) -> None:
         self.contract = contract
         self.table = table
@@ -124,7 +135,7 @@ class _Run:
         self.failed: pl.DataFrame | None = None
         self.keys: dict[str, list[pl.DataFrame]] = {c.id: [] for c in self.unique_checks}
         self.batches = 0
-        self.raw = RawStore()
+        self.raw = RawStore(memory_budget)
         sql_checks = [c for c in checks if c.kind is CheckKind.SQL]
         self.sql = SqlCheckRunner(table, sql_checks) if sql_checks else None
 

@@ -45,9 +45,9 @@ class RawStore:
             return stored[offsets]
         # Memory-mapped: only the pages holding the wanted rows are read.
         table = pa.ipc.open_file(pa.memory_map(str(stored))).read_all()
-        taken = pl.from_arrow(table.take(offsets.to_arrow()))
-        assert isinstance(taken, pl.DataFrame)
-        return taken
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        return frame[offsets]
 
     def close(self) -> None:
         self._frames = []
