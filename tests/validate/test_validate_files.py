@@ -319,3 +319,21 @@ def test_nested_parquet_values_are_json(tmp_path):
         ("[1,2]", '{"a":1,"b":"x"}'),
         (None, '{"a":2,"b":null}'),
     ]
+
+
+def test_dataset_checks_judge_only_the_rows_that_would_be_loaded(tmp_path):
+    """A row rejected at the end (its key repeats) is not counted by dataset checks."""
+    sql_contract = parse_contract(
+        CONTRACT.format(extra="")
+        + "    quality:\n"
+        + "      - {type: library, metric: rowCount, mustBe: 2}\n"
+        + '      - {type: sql, query: "SELECT COUNT(*) FROM ${object} WHERE amount > 5", mustBe: 1}\n',
+        "c.yaml",
+    )
+    path = write(tmp_path, "a.csv", HEADER + "1,9,,,\n2,9,,,\n2,9,,,\n3,1,,,\n")
+    result = validate_files(sql_contract, expand_paths([str(path)]))
+    measured = {c.id: c.measured for c in result.checks}
+    assert result.rejected == 2
+    assert measured["orders.rowCount"] == 2
+    assert measured["orders.sql"] == 1  # the two rows with key 2 are not loaded
+    assert all(c.passed for c in result.checks if c.scope == "dataset")

@@ -130,6 +130,7 @@ class _Run:
         self.freshness = [c for c in checks if c.kind is CheckKind.FRESHNESS]
         self.counts: dict[str, int] = dict.fromkeys((c.id for c in checks), 0)
         self.cast_failures: dict[str, int] = dict.fromkeys((c.name for c in table.columns), 0)
+        self.fresh_parts: dict[str, list[pl.DataFrame]] = {c.id: [] for c in self.freshness}
         self.newest: dict[str, Any] = {}
         self.failed_parts: list[pl.DataFrame] = []
         self.failed: pl.DataFrame | None = None
@@ -224,39 +225,47 @@ class _Run:
                     )
                 )
         if self.sql is not None:
-            self.sql.add(flags.filter(~pl.col(REJECTED)).select(self.sql.columns))
+            self.sql.add(flags.filter(~pl.col(REJECTED)).select(*ROW_ID, *self.sql.columns))
 
     def _count(self, flags: pl.DataFrame, cast_flags: dict[str, str]) -> None:
-        accepted = ~pl.col(REJECTED)
+        """Violations of row-scope checks and casts, over every row.
+
+        Dataset checks judge the rows that will be loaded, which is only known once
+        duplicates are resolved at the end; they are counted in `finish`.
+        """
         sums = flags.select(
             *[pl.col(c.id).sum() for c in self.row_checks if c.scope is Scope.ROW],
-            *[
-                (pl.col(c.id) & accepted).sum().alias(c.id)
-                for c in self.row_checks
-                if c.scope is Scope.DATASET
-            ],
             *[pl.col(flag).sum() for flag in cast_flags.values()],
-            *[
-                pl.col(c.columns[0]).filter(accepted).max().alias(f"newest:{c.id}")
-                for c in self.freshness
-            ],
         ).row(0, named=True)
         for check in self.row_checks:
-            self.counts[check.id] += int(sums[check.id])
+            if check.scope is Scope.ROW:
+                self.counts[check.id] += int(sums[check.id])
         for column, flag in cast_flags.items():
             self.cast_failures[column] += int(sums[flag])
         for check in self.freshness:
-            newest = sums[f"newest:{check.id}"]
-            if newest is not None and (
-                self.newest.get(check.id) is None or newest > self.newest[check.id]
-            ):
-                self.newest[check.id] = newest
+            # The newest value per batch among rows not rejected so far, with its row:
+            # a duplicate rejected at the end must not count as fresh data.
+            column = check.columns[0]
+            self.fresh_parts[check.id].append(
+                flags.filter(~pl.col(REJECTED) & pl.col(column).is_not_null()).select(
+                    *ROW_ID, pl.col(column).alias("value")
+                )
+            )
 
     # ------------------------------------------------------------ the whole data set
 
     def finish(self) -> None:
         duplicates = self._duplicates()
         self.failed = self._explain(duplicates)
+        rejected_ids = (
+            self.failed.filter(pl.col(REJECTED)).select(ROW_ID)
+            if self.failed is not None
+            else pl.DataFrame(schema={BATCH: pl.Int32, OFFSET: pl.Int32})
+        )
+        self._count_dataset_checks()
+        self._find_newest(rejected_ids)
+        if self.sql is not None:
+            self.sql.seal(rejected_ids)
         failed = self.failed
         self.result.rejected = int(failed[REJECTED].sum()) if failed is not None else 0
         self.result.flagged = (failed.height if failed is not None else 0) - self.result.rejected
@@ -281,9 +290,14 @@ class _Run:
             self.result.notes.append("the data has no rows")
 
     def _duplicates(self) -> pl.DataFrame:
-        """(check, batch, offset) of every row whose complete key occurs more than once."""
+        """(check, batch, offset) of every row whose complete key occurs more than once.
+
+        Row-scope uniqueness (primary keys) is resolved first; a dataset-scope
+        duplicateValues rule then counts repeats among the rows still to be loaded.
+        """
         found = [pl.DataFrame(schema={"check": pl.String, BATCH: pl.Int32, OFFSET: pl.Int32})]
-        for check in self.unique_checks:
+        ordered = sorted(self.unique_checks, key=lambda c: c.scope is Scope.DATASET)
+        for check in ordered:
             parts = self.keys.pop(check.id)
             if not parts:
                 continue
@@ -291,7 +305,9 @@ class _Run:
             names = [f"k{i}" for i in range(len(check.columns))]
             keys = keys.filter(pl.all_horizontal([pl.col(n).is_not_null() for n in names]))
             if check.scope is Scope.DATASET:
-                keys = keys.filter(~pl.col(REJECTED))
+                rejecting = [c.id for c in self.unique_checks if c.rejects_rows]
+                removed = pl.concat(found).filter(pl.col("check").is_in(rejecting))
+                keys = keys.filter(~pl.col(REJECTED)).join(removed, on=ROW_ID, how="anti")
             # Keys that repeat are few: find them first, then their rows (faster than
             # is_duplicated over every row).
             repeated = keys.lazy().group_by(names).len().filter(pl.col("len") > 1).drop("len")
@@ -300,6 +316,24 @@ class _Run:
             if dupes.height and check.scope is Scope.ROW:
                 found.append(dupes.select(pl.lit(check.id).alias("check"), *ROW_ID))
         return pl.concat(found)
+
+    def _count_dataset_checks(self) -> None:
+        """Dataset-scope predicates, counted over the rows that will be loaded."""
+        failed = self.failed
+        for check in self.row_checks:
+            if check.scope is Scope.DATASET:
+                self.counts[check.id] = (
+                    0
+                    if failed is None or check.id not in failed.columns
+                    else failed.filter(pl.col(check.id) & ~pl.col(REJECTED)).height
+                )
+
+    def _find_newest(self, rejected_ids: pl.DataFrame) -> None:
+        for check_id, parts in self.fresh_parts.items():
+            if not parts:
+                continue
+            values = pl.concat(parts).join(rejected_ids, on=ROW_ID, how="anti")
+            self.newest[check_id] = values["value"].max() if values.height else None
 
     def _explain(self, duplicates: pl.DataFrame) -> pl.DataFrame | None:
         """All failing rows as read (text), each with the reasons for every flag it raised."""
@@ -344,7 +378,8 @@ class _Run:
             column = check.column or ",".join(check.columns)
             entries.append((pl.col(check.id), reason(check.id, column, shown, check.message)))
         explained = attach_reasons(as_read, entries, ROW_ID, REASONS)
-        return explained.select(*present, *LOCATION, *ROW_ID, REJECTED, REASONS)
+        flags = [c.id for c in self.row_checks if c.id in explained.columns]
+        return explained.select(*present, *LOCATION, *ROW_ID, REJECTED, REASONS, *flags)
 
     def _rows_only_duplicated(self, duplicates: pl.DataFrame) -> list[pl.DataFrame]:
         """Duplicate rows that failed nothing else, fetched back from the raw store."""

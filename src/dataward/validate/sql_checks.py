@@ -27,16 +27,33 @@ class SqlCheckRunner:
         self._tmp = tempfile.TemporaryDirectory(prefix="dataward-sql-")
         self._duck = duckdb.connect(str(Path(self._tmp.name) / "rows.duckdb"))
         self._error = duckdb.Error
-        empty = pl.DataFrame(schema={c.name: polars_type(c.type) for c in table.columns})
         self._name = identifier(table.storage_name).sql(dialect="duckdb")
-        self._duck.register("dw_empty", empty.to_arrow())
-        self._duck.execute(f"CREATE TABLE {self._name} AS SELECT * FROM dw_empty")
-        self._duck.unregister("dw_empty")
+        self._parts = 0
 
     def add(self, rows: pl.DataFrame) -> None:
+        """Stage rows (with their batch/offset ids) that passed the row checks so far."""
         self._duck.register("dw_batch", rows.to_arrow())
-        self._duck.execute(f"INSERT INTO {self._name} SELECT * FROM dw_batch")
+        if self._parts == 0:
+            self._duck.execute("CREATE TABLE dw_stage AS SELECT * FROM dw_batch")
+        else:
+            self._duck.execute("INSERT INTO dw_stage SELECT * FROM dw_batch")
         self._duck.unregister("dw_batch")
+        self._parts += 1
+
+    def seal(self, rejected: pl.DataFrame) -> None:
+        """Build the table the queries see: staged rows less those rejected at the end."""
+        columns = ", ".join(identifier(c).sql(dialect="duckdb") for c in self.columns)
+        if self._parts == 0:
+            empty = pl.DataFrame(schema={c.name: polars_type(c.type) for c in self.table.columns})
+            self._duck.register("dw_empty", empty.to_arrow())
+            self._duck.execute(f"CREATE TABLE {self._name} AS SELECT * FROM dw_empty")
+            return
+        self._duck.register("dw_rejected", rejected.to_arrow())
+        self._duck.execute(
+            f"CREATE TABLE {self._name} AS SELECT {columns} FROM dw_stage "
+            "ANTI JOIN dw_rejected USING (_dw_batch, _dw_offset)"
+        )
+        self._duck.execute("DROP TABLE dw_stage")
 
     def measure(self, check: Check) -> tuple[float | None, str | None]:
         """The query's single number, or None and why not."""
