@@ -158,3 +158,36 @@ def test_typed_source_casts(physical_type, series, failed):
     cast = cast_column(col, series.dtype, None)
     typed = pl.DataFrame({"v": series}).select(cast.value, pl.col("v").alias("raw"))
     assert typed.select(cast.failed("raw").alias("f"))["f"].to_list() == failed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-01-01T10:00:00Z", datetime(2024, 1, 1, 10, tzinfo=UTC)),
+        ("2024-01-01 10:00:00+0200", datetime(2024, 1, 1, 8, tzinfo=UTC)),
+        ("2024-01-01T10:00Z", datetime(2024, 1, 1, 10, tzinfo=UTC)),
+        ("2024-01-01T10:00:00-00:30", datetime(2024, 1, 1, 10, 30, tzinfo=UTC)),
+        ("2024-01-01T10:00:00.123456+00:00", datetime(2024, 1, 1, 10, 0, 0, 123456, tzinfo=UTC)),
+        ("2024-01-01T10:00:00.1234567Z", None),  # would be truncated to microseconds
+        ("2024-02-30T10:00:00Z", None),  # no such day
+        ("2024-01-01T24:00:00Z", None),
+        (" 2024-01-01T10:00:00Z", None),  # surrounding space is not trimmed
+        ("2024-01-01T10:00:00 Z", None),
+        ("20240101T100000Z", None),  # the basic format is not accepted
+    ],
+)
+def test_iso8601_instants(text, expected):
+    got, failed, _ = cast_text("TIMESTAMPTZ", [text])
+    assert got == [expected]
+    assert failed == [expected is None]
+
+
+def test_a_bad_value_does_not_change_its_neighbours():
+    values = (
+        ["2024-01-01T00:00:00Z"] * 50 + ["2024-02-30T00:00:00Z"] + ["2024-01-02T00:00:00Z"] * 50
+    )
+    got, failed, _ = cast_text("TIMESTAMPTZ", values)
+    assert failed == [False] * 50 + [True] + [False] * 50
+    assert got[49] == datetime(2024, 1, 1, tzinfo=UTC) and got[51] == datetime(
+        2024, 1, 2, tzinfo=UTC
+    )

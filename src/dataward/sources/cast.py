@@ -16,6 +16,7 @@ import polars as pl
 from dataward.checks.polars_render import polars_type
 from dataward.contract.model import Column
 from dataward.contract.types import FLOAT_KINDS, INTEGER_KINDS, TypeKind
+from dataward.sources.iso8601 import parse_aware, parse_date, parse_naive
 
 _BOOLEAN_TEXT = {
     "true": True,
@@ -128,7 +129,7 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
         if isinstance(source, pl.Datetime):
             return result(raw.cast(pl.Date), pl.lit(False), "")
         text = raw.cast(pl.String)
-        value = text.str.to_date("%Y-%m-%d", strict=False)
+        value = parse_date(text)
         return result(value, value.is_null() & raw.is_not_null(), bad("a date (YYYY-MM-DD)"))
     if kind is TypeKind.TIMESTAMP:
         if isinstance(source, pl.Datetime):
@@ -140,7 +141,7 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
                 )
             return result(raw.cast(target), pl.lit(False), "")
         text = raw.cast(pl.String)
-        value = _naive_timestamp(text)
+        value = parse_naive(text)
         reason = (
             pl.when(text.str.contains(_HAS_OFFSET))
             .then(
@@ -151,7 +152,6 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
             )
             .otherwise(bad("an ISO-8601 timestamp"))
         )
-        value = pl.when(text.str.contains(_HAS_OFFSET)).then(None).otherwise(value)
         return result(value, value.is_null() & raw.is_not_null(), reason)
     if kind is TypeKind.TIMESTAMPTZ:
         if isinstance(source, pl.Datetime):
@@ -173,8 +173,7 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
                 )
             return result(raw.dt.convert_time_zone("UTC").cast(target), pl.lit(False), "")
         text = raw.cast(pl.String)
-        # "%+" is ISO 8601 *with* an offset: a value without one does not parse.
-        with_offset = text.str.to_datetime("%+", time_unit="us", time_zone="UTC", strict=False)
+        with_offset = parse_aware(text)
         has_offset = text.str.contains(_HAS_OFFSET)
         if default_timezone is None:
             value = with_offset
@@ -190,11 +189,11 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
             )
         else:
             local = (
-                _naive_timestamp(text)
+                parse_naive(text)
                 .dt.replace_time_zone(default_timezone, ambiguous="null", non_existent="null")
                 .dt.convert_time_zone("UTC")
             )
-            value = pl.when(has_offset).then(with_offset).otherwise(local)
+            value = pl.coalesce(with_offset, local)
             reason = bad(
                 f"an ISO-8601 timestamp (or is ambiguous/non-existent in {default_timezone})"
             )
@@ -221,11 +220,6 @@ def as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         # {"_":<value>} -> <value>
         return pl.when(expr.is_not_null()).then(wrapped.str.slice(5).str.head(-1))
     return expr.cast(pl.String)
-
-
-def _naive_timestamp(text: pl.Expr) -> pl.Expr:
-    formats = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
-    return pl.coalesce([text.str.to_datetime(fmt, time_unit="us", strict=False) for fmt in formats])
 
 
 def _quoted(expr: pl.Expr) -> pl.Expr:
