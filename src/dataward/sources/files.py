@@ -329,7 +329,7 @@ def _parquet_batches(data: DataFile, batch_rows: int) -> Iterator[pl.DataFrame]:
     # batch iterator followed by a conversion; memory stays bounded by the slice.
     for start in range(0, total, batch_rows):
         try:
-            frame = scan.slice(start, batch_rows).collect()
+            frame = scan.slice(start, batch_rows).collect().rechunk()
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise SourceError(
                 f"corrupt Parquet data after row {start}: {exc}", Location(file=data.name)
