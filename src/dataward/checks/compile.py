@@ -95,12 +95,14 @@ def _column_checks(table: Table, column: Column) -> list[Check]:
     }
     checks: list[Check] = []
     if column.required:
+        # A key with a hole cannot identify its row: never merely a warning.
+        severity = Severity.ERROR if column.is_primary_key else column.severity
         checks.append(
             Check(
                 id=f"{table.name}.{name}.not_null",
                 kind=CheckKind.NOT_NULL,
                 message=f"{name} is required",
-                **base,  # type: ignore[arg-type]
+                **{**base, "severity": severity},  # type: ignore[arg-type]
             )
         )
     if column.type.kind in FLOAT_KINDS and not column.allow_non_finite:

@@ -11,7 +11,7 @@ import re
 import typing
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -202,7 +202,7 @@ def _build_contract(reader: _Reader, doc: OpenDataContractStandard) -> Contract:
         if table.name in seen:
             raise reader.fail(("schema", i, "name"), f"table {table.name!r} is defined twice")
         seen.add(table.name)
-    if settings.get("requirePrimaryKey"):
+    if _flag(reader, doc.customProperties, "requirePrimaryKey", ("customProperties",)):
         for i, table in enumerate(tables):
             if not table.primary_key:
                 raise reader.fail(
@@ -265,6 +265,22 @@ def _check_timezone(reader: _Reader, props: list[CustomProperty], zone: str) -> 
         raise reader.fail(
             ("customProperties", index, "value"), f"unknown time zone {zone!r}"
         ) from None
+
+
+def _flag(
+    reader: _Reader, props: list[CustomProperty] | None, name: str, path: tuple[PathPart, ...]
+) -> bool:
+    """A boolean custom property: true/false (or their strings), anything else refused."""
+    for index, prop in enumerate(props or []):
+        if prop.property != name:
+            continue
+        value = prop.value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if isinstance(value, bool):
+            return value
+        raise reader.fail((*path, index, "value"), f"{name} must be true or false, got {value!r}")
+    return False
 
 
 def _custom_properties(props: list[CustomProperty] | None) -> dict[str, Any]:
@@ -341,6 +357,7 @@ def _build_column(reader: _Reader, prop: SchemaProperty, path: tuple[PathPart, .
     custom = _custom_properties(prop.customProperties)
     options = dict(prop.logicalTypeOptions or {})
     opt_path = (*path, "logicalTypeOptions")
+    _check_options(reader, options, data_type, opt_path)
 
     def bound(key: str) -> Any:
         if key not in options:
@@ -378,9 +395,18 @@ def _build_column(reader: _Reader, prop: SchemaProperty, path: tuple[PathPart, .
         )
     enum_values: tuple[Any, ...] | None = None
     if prop.enum:
-        enum_values = tuple(e.value for e in prop.enum)
+        enum_values = _typed_values(
+            reader, data_type, [e.value for e in prop.enum], (*path, "enum")
+        )
     quality = tuple(
-        _build_quality(reader, rule, (*path, "quality", i), column=prop.name, table_columns=None)
+        _build_quality(
+            reader,
+            rule,
+            (*path, "quality", i),
+            column=prop.name,
+            table_columns=None,
+            column_type=data_type,
+        )
         for i, rule in enumerate(prop.quality or [])
     )
     primary = bool(prop.primaryKey)
@@ -410,9 +436,41 @@ def _build_column(reader: _Reader, prop: SchemaProperty, path: tuple[PathPart, .
         enum=enum_values,
         quality=quality,
         severity=SEVERITIES[severity_text],
-        allow_non_finite=bool(custom.get("allowNonFinite", False)),
+        allow_non_finite=_flag(
+            reader, prop.customProperties, "allowNonFinite", (*path, "customProperties")
+        ),
         description=_text(prop.description),
     )
+
+
+SUPPORTED_OPTIONS = (
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+)
+# Text checks on numbers or instants would depend on how each engine prints them
+# (`1.0` or `1`, with or without `.000000`), so they are refused there.
+TEXT_ONLY_OPTIONS = ("minLength", "maxLength", "pattern", "format")
+
+
+def _check_options(reader: _Reader, options: dict, data_type: DataType, path: tuple) -> None:
+    for key in options:
+        if key not in SUPPORTED_OPTIONS:
+            raise reader.fail(
+                (*path, key),
+                f"logicalTypeOptions.{key} is not supported by dataward; "
+                f"use {', '.join(SUPPORTED_OPTIONS)}",
+            )
+        textual = data_type.is_text or data_type.kind is TypeKind.UUID
+        if key in TEXT_ONLY_OPTIONS and not textual:
+            raise reader.fail(
+                (*path, key), f"{key} applies to text columns, not to {data_type} columns"
+            )
 
 
 def _length(reader: _Reader, options: dict, key: str, path: tuple) -> int | None:
@@ -441,6 +499,28 @@ def _check_pattern(reader: _Reader, pattern: str, path: tuple) -> None:
         ) from None
 
 
+def _typed_values(
+    reader: _Reader, data_type: DataType, values: list[Any], path: tuple
+) -> tuple[Any, ...]:
+    """Listed values in the column's type, so every engine compares the same things."""
+    typed = []
+    for index, value in enumerate(values):
+        if value is None:
+            raise reader.fail(
+                (*path, index),
+                "null is not a value to list: whether a column may be null is `required`",
+            )
+        if data_type.is_text or data_type.kind in (TypeKind.UUID, TypeKind.JSON, TypeKind.JSONB):
+            typed.append(str(value))
+        elif data_type.kind is TypeKind.BOOLEAN:
+            if not isinstance(value, bool):
+                raise reader.fail((*path, index), f"{value!r} is not a BOOLEAN")
+            typed.append(value)
+        else:
+            typed.append(_parse_bound(reader, data_type, value, (*path, index)))
+    return tuple(typed)
+
+
 def _parse_bound(reader: _Reader, data_type: DataType, raw: Any, path: tuple) -> Any:
     """Bounds are compared in the column's own type: exact decimals, dates, instants."""
     kind = data_type.kind
@@ -462,10 +542,20 @@ def _parse_bound(reader: _Reader, data_type: DataType, raw: Any, path: tuple) ->
                 raise reader.fail(
                     path, f"bound {raw!r} on a TIMESTAMP column must not have an offset"
                 )
-            return value
+            # Instants are compared in UTC, as TIMESTAMPTZ values are held.
+            return value.astimezone(UTC) if value.tzinfo is not None else value
     except (ValueError, InvalidOperation):
         raise reader.fail(path, f"bound {raw!r} is not a valid {data_type}") from None
     raise reader.fail(path, f"range bounds are not supported on {data_type} columns")
+
+
+ARGUMENTS = {
+    "nullValues": (),
+    "missingValues": ("missingValues",),
+    "invalidValues": ("validValues", "pattern"),
+    "duplicateValues": ("properties",),
+    "rowCount": (),
+}
 
 
 def _build_quality(
@@ -475,10 +565,9 @@ def _build_quality(
     *,
     column: str | None,
     table_columns: list[str] | None,
+    column_type: DataType | None = None,
 ) -> QualityRule:
     kind = (rule.type or "library").lower()
-    if kind == "text":
-        kind = "text"
     if kind not in ("library", "sql", "text"):
         raise reader.fail(
             (*path, "type"), f"quality type {rule.type!r} is not supported; use library or sql"
@@ -497,15 +586,34 @@ def _build_quality(
                 f"library metric {metric!r} is not supported; "
                 f"use one of {', '.join(LIBRARY_METRICS)}",
             )
+        for key in arguments:
+            if key not in ARGUMENTS[metric]:
+                allowed = ", ".join(ARGUMENTS[metric]) or "none"
+                raise reader.fail(
+                    (*path, "arguments", key),
+                    f"{metric} takes no argument {key!r} (arguments it reads: {allowed})",
+                )
         if column is not None and metric in TABLE_ONLY_METRICS:
             raise reader.fail((*path, "metric"), f"{metric} belongs on a table, not on a column")
         if column is None and metric not in TABLE_ONLY_METRICS and metric != "duplicateValues":
             raise reader.fail((*path, "metric"), f"{metric} belongs on a column (a property)")
+        if metric == "rowCount" and (rule.unit or "rows").lower() != "rows":
+            raise reader.fail((*path, "unit"), "rowCount counts rows; a percentage has no base")
         if metric == "invalidValues" and not ("validValues" in arguments or "pattern" in arguments):
             raise reader.fail(
                 (*path, "arguments"),
                 "invalidValues needs arguments.validValues or arguments.pattern",
             )
+        if column_type is not None:
+            for key in ("validValues", "missingValues"):
+                if key in arguments:
+                    if not isinstance(arguments[key], list):
+                        raise reader.fail((*path, "arguments", key), f"{key} must be a list")
+                    arguments[key] = list(
+                        _typed_values(
+                            reader, column_type, arguments[key], (*path, "arguments", key)
+                        )
+                    )
         if metric == "invalidValues" and "pattern" in arguments:
             _check_pattern(reader, str(arguments["pattern"]), (*path, "arguments", "pattern"))
         if metric == "duplicateValues" and column is None:
@@ -519,8 +627,8 @@ def _build_quality(
                 raise reader.fail(
                     (*path, "arguments", "properties"), f"unknown column(s) {unknown}"
                 )
-    elif kind == "sql" and not rule.query:
-        raise reader.fail(path, "a sql quality rule needs a query")
+    elif kind == "sql":
+        _check_sql_rule(reader, rule.query, path)
     threshold = _threshold(reader, rule, path) if kind != "text" else Threshold("mustBe", 0)
     unit_text = (rule.unit or "rows").lower()
     if unit_text not in ("rows", "percent"):
@@ -538,6 +646,28 @@ def _build_quality(
         path=format_path(path),
         line=reader.lines.line(path),
     )
+
+
+def _check_sql_rule(reader: _Reader, query: str | None, path: tuple) -> None:
+    """A SQL rule is one read-only SELECT returning a number; checked when loaded."""
+    import sqlglot
+    from sqlglot import exp
+
+    if not query:
+        raise reader.fail(path, "a sql quality rule needs a query")
+    # Placeholders are replaced by quoted names at run time; a plain name parses the same.
+    probe = query
+    for key in ("object", "property"):
+        probe = probe.replace("${" + key + "}", "dw_placeholder").replace(
+            "{" + key + "}", "dw_placeholder"
+        )
+    try:
+        statements = [s for s in sqlglot.parse(probe) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        reason = str(exc).splitlines()[0]
+        raise reader.fail((*path, "query"), f"the query does not parse: {reason}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise reader.fail((*path, "query"), "the query must be one SELECT statement")
 
 
 def _threshold(reader: _Reader, rule: DataQuality, path: tuple) -> Threshold:

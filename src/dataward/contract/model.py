@@ -50,8 +50,12 @@ class Threshold:
 
     @property
     def tolerates_nothing(self) -> bool:
-        """True when a single violating row already breaks the rule (e.g. `mustBe: 0`)."""
-        return not self.holds(1) and self.holds(0)
+        """True when the rule holds for zero violations and fails for *every* count >= 1
+        (`mustBe: 0`, `mustBeLessThan: 1`, `mustBeBetween: [0, 0]`...), so each violating
+        row can be judged on its own. `mustNotBe: 1` holds for 0 and for 4: not such a rule.
+        """
+        upper_bounded = ("mustBe", "mustBeLessThan", "mustBeLessOrEqualTo", "mustBeBetween")
+        return self.operator in upper_bounded and self.holds(0) and not self.holds(1)
 
     def __str__(self) -> str:
         if isinstance(self.value, tuple):
