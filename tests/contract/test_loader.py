@@ -108,19 +108,19 @@ def test_version_3_2_enum_and_3_1_valid_values_give_the_same_check():
 
 
 @pytest.mark.parametrize(
-    "operator",
+    ("operator", "passes", "fails"),
     [
-        "mustBe: 10",
-        "mustNotBe: 3",
-        "mustBeGreaterThan: 1",
-        "mustBeGreaterOrEqualTo: 1",
-        "mustBeLessThan: 100",
-        "mustBeLessOrEqualTo: 100",
-        "mustBeBetween: [1, 100]",
-        "mustNotBeBetween: [50, 60]",
+        ("mustBe: 10", 10, 11),
+        ("mustNotBe: 3", 10, 3),
+        ("mustBeGreaterThan: 1", 2, 1),
+        ("mustBeGreaterOrEqualTo: 1", 1, 0),
+        ("mustBeLessThan: 100", 99, 100),
+        ("mustBeLessOrEqualTo: 100", 100, 101),
+        ("mustBeBetween: [1, 100]", 100, 101),
+        ("mustNotBeBetween: [50, 60]", 49, 50),
     ],
 )
-def test_row_count_accepts_every_operator(operator):
+def test_row_count_accepts_every_operator(operator, passes, fails):
     contract = parse_contract(
         contract_text(
             "      - {name: a, physicalType: INTEGER}\n",
@@ -128,7 +128,8 @@ def test_row_count_accepts_every_operator(operator):
         )
     )
     (check,) = [c for c in compile_checks(contract) if c.kind is CheckKind.ROW_COUNT]
-    assert check.passes(10, 10)
+    assert check.passes(passes, passes)
+    assert not check.passes(fails, fails)
 
 
 def test_between_is_inclusive():
@@ -317,3 +318,132 @@ def test_missing_file(tmp_path: Path):
 def test_unsupported_api_version():
     text = contract_text("      - {name: a, physicalType: INTEGER}\n").replace("v3.1.0", "v2.2.2")
     assert_contract_error(text, "apiVersion 'v2.2.2' is not supported", 1)
+
+
+# ---------------------------------------------------------------- found in review
+
+
+def test_must_not_be_is_a_dataset_rule_not_a_row_rule():
+    contract = parse_contract(
+        contract_text(
+            "      - name: a\n        physicalType: TEXT\n        quality:\n"
+            "          - {type: library, metric: nullValues, mustNotBe: 1}\n"
+            "          - {type: library, metric: missingValues, mustNotBeBetween: [1, 3]}\n"
+        )
+    )
+    assert {c.scope for c in compile_checks(contract)} == {Scope.DATASET}
+
+
+def test_offsets_of_bounds_are_normalised_to_utc():
+    contract = parse_contract(
+        contract_text(
+            "      - name: at\n        physicalType: TIMESTAMPTZ\n"
+            "        logicalTypeOptions: {minimum: '2024-01-01T02:00:00+02:00'}\n"
+        )
+    )
+    assert contract.table().column("at").minimum == datetime(2024, 1, 1, tzinfo=UTC)
+    assert contract.table().column("at").minimum.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ("[{value: a}, {value: null}]", "null is not a value to list"),
+        ("[{value: 1}, {value: x}]", "not a valid BIGINT"),
+    ],
+)
+def test_enum_values_are_checked_against_the_column_type(values, message):
+    physical = "BIGINT" if "x" in values else "TEXT"
+    text = contract_text(
+        f"      - name: a\n        physicalType: {physical}\n        enum: {values}\n"
+    ).replace("v3.1.0", "v3.2.0")
+    assert_contract_error(text, message, "enum")
+
+
+def test_valid_values_are_typed():
+    contract = parse_contract(
+        contract_text(
+            "      - name: a\n        physicalType: DECIMAL(5,2)\n        quality:\n"
+            "          - {type: library, metric: invalidValues, arguments: {validValues: [1.5, '2']}, mustBe: 0}\n"
+        )
+    )
+    (check,) = compile_checks(contract)
+    assert check.values == (Decimal("1.5"), Decimal("2"))
+
+
+def test_unknown_logical_type_option_is_refused():
+    text = contract_text(
+        "      - name: a\n        physicalType: TEXT\n        logicalTypeOptions:\n          minLenght: 3\n"
+    )
+    assert_contract_error(text, "logicalTypeOptions.minLenght is not supported", "minLenght")
+
+
+def test_text_options_on_a_number_are_refused():
+    text = contract_text(
+        "      - name: a\n        physicalType: DOUBLE\n        logicalTypeOptions:\n          pattern: '^1'\n"
+    )
+    assert_contract_error(text, "pattern applies to text columns", "pattern")
+
+
+def test_unknown_argument_is_refused():
+    text = contract_text(
+        "      - name: a\n        physicalType: TEXT\n        quality:\n"
+        "          - {type: library, metric: invalidValues, arguments: {validValue: [a]}, mustBe: 0}\n"
+    )
+    assert_contract_error(text, "takes no argument 'validValue'", "validValue")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("'false'", False), ("true", True), ("'TRUE'", True)]
+)
+def test_boolean_custom_properties(value, expected):
+    contract = parse_contract(
+        contract_text(
+            "      - name: a\n        physicalType: DOUBLE\n        customProperties:\n"
+            f"          - {{property: allowNonFinite, value: {value}}}\n"
+        )
+    )
+    assert contract.table().column("a").allow_non_finite is expected
+
+
+def test_boolean_custom_property_with_another_value_is_refused():
+    text = contract_text(
+        "      - {name: a, physicalType: INTEGER}\n",
+        extra="customProperties:\n  - {property: requirePrimaryKey, value: sometimes}\n",
+    )
+    assert_contract_error(text, "requirePrimaryKey must be true or false", "sometimes")
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELEC COUNT(*) FROM ${object}", "does not parse"),
+        ("DELETE FROM ${object}", "one SELECT statement"),
+        ("SELECT 1; SELECT 2", "one SELECT statement"),
+    ],
+)
+def test_sql_rules_are_checked_when_loaded(query, message):
+    text = contract_text(
+        "      - {name: a, physicalType: INTEGER}\n",
+        table_extra=f'    quality:\n      - {{type: sql, query: "{query}", mustBe: 0}}\n',
+    )
+    assert_contract_error(text, message, "type: sql")
+
+
+def test_row_count_in_percent_is_refused():
+    text = contract_text(
+        "      - {name: a, physicalType: INTEGER}\n",
+        table_extra="    quality:\n      - {type: library, metric: rowCount, mustBe: 5, unit: percent}\n",
+    )
+    assert_contract_error(text, "a percentage has no base", "rowCount")
+
+
+def test_a_key_column_is_never_null_even_when_its_checks_warn():
+    contract = parse_contract(
+        contract_text(
+            "      - name: id\n        physicalType: BIGINT\n        primaryKey: true\n"
+            "        customProperties: [{property: severity, value: warning}]\n"
+        )
+    )
+    checks = {c.id: c for c in compile_checks(contract)}
+    assert checks["t.id.not_null"].severity is Severity.ERROR
