@@ -447,3 +447,13 @@ def test_a_key_column_is_never_null_even_when_its_checks_warn():
     )
     checks = {c.id: c for c in compile_checks(contract)}
     assert checks["t.id.not_null"].severity is Severity.ERROR
+
+
+def test_a_key_given_twice_is_refused_with_its_second_line():
+    text = contract_text(
+        "      - name: a\n        physicalType: TEXT\n"
+        "        logicalTypeOptions: {minLength: 1}\n"
+        "        logicalTypeOptions: {maxLength: 3}\n"
+    )
+    error = assert_contract_error(text, "appears twice", "maxLength")
+    assert error.location.path == "schema[0].properties[0].logicalTypeOptions"

@@ -337,3 +337,69 @@ def test_dataset_checks_judge_only_the_rows_that_would_be_loaded(tmp_path):
     assert measured["orders.rowCount"] == 2
     assert measured["orders.sql"] == 1  # the two rows with key 2 are not loaded
     assert all(c.passed for c in result.checks if c.scope == "dataset")
+
+
+# ---------------------------------------------------------------- found in review
+
+
+def test_blank_line_inside_the_data_is_refused_with_its_line(tmp_path):
+    path = write(tmp_path, "a.csv", HEADER + "1,1,,,\n\n2,1,,,\n")
+    assert_source_error(path, "blank line inside the data", line=3)
+
+
+def test_blank_line_inside_a_quoted_value_is_data(tmp_path):
+    path = write(tmp_path, "a.csv", HEADER + '1,1,,"a\n\nb",\n2,1,,,\n\n')
+    rejects = tmp_path / "r.parquet"
+    result = run(path, rejects_path=rejects)
+    assert result.rows == 2 and result.ok
+
+
+def test_trailing_blank_lines_are_not_records(tmp_path):
+    assert run(write(tmp_path, "a.csv", HEADER + "1,1,,,\n2,1,,,\n\n\n")).rows == 2
+
+
+def test_a_quote_never_closed_is_refused_where_it_opens(tmp_path):
+    path = write(tmp_path, "a.csv", HEADER + '1,1,,"abc,\n2,1,,,\n')
+    assert_source_error(path, "a quoted value is never closed", line=2)
+
+
+def test_ndjson_unknown_key_in_a_later_record_is_refused(tmp_path):
+    path = write(
+        tmp_path, "a.ndjson", '{"id": 1, "amount": 1}\n{"id": 2, "amount": 1, "secret": "x"}\n'
+    )
+    assert_source_error(path, "'secret' are not in the contract", line=2)
+
+
+def test_ndjson_key_missing_from_a_record_is_a_null_in_that_row(tmp_path):
+    path = write(tmp_path, "a.ndjson", '{"id": 1}\n{"id": 2, "amount": 1}\n')
+    rejects = tmp_path / "r.parquet"
+    result = run(path, rejects_path=rejects)
+    assert rejected_rows(rejects) == [(1, 1, ["orders.amount.not_null"])]
+    assert result.rows == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"id": 1, "amount": 1, "amount": 2}', "key 'amount' appears twice"),
+        ('{"id": 1, "amount": NaN}', "malformed JSON"),
+    ],
+)
+def test_ndjson_ambiguous_objects_are_refused(tmp_path, line, message):
+    path = write(tmp_path, "a.ndjson", '{"id": 0, "amount": 1}\n' + line + "\n")
+    assert_source_error(path, message, line=2)
+
+
+def test_the_same_file_twice_is_refused(tmp_path):
+    path = write(tmp_path, "a.csv", HEADER + "1,1,,,\n")
+    with pytest.raises(SourceError, match="given twice"):
+        expand_paths([str(path), str(tmp_path / "." / "a.csv")])
+
+
+def test_rejects_may_not_overwrite_an_input(tmp_path):
+    from dataward.errors import UsageError
+
+    path = write(tmp_path, "a.csv", HEADER + "1,-1,,,\n")
+    with pytest.raises(UsageError, match="is one of the input files"):
+        run(path, rejects_path=path)
+    assert path.read_text().startswith("id,amount")

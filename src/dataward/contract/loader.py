@@ -123,6 +123,12 @@ def parse_contract(text: str, source: str = "<contract>") -> Contract:
             ),
         ) from None
     reader = _Reader(source, lines)
+    if lines.duplicate is not None:
+        path, line = lines.duplicate
+        raise ContractError(
+            f"key {path[-1]!r} appears twice in the same mapping: which one is meant?",
+            Location(file=source, line=line, path=format_path(path)),
+        )
     if not isinstance(data, dict):
         raise reader.fail((), "a contract must be a YAML mapping (apiVersion, kind, id, schema...)")
     try:

@@ -15,14 +15,20 @@ class LineIndex:
 
     def __init__(self, root: yaml.Node | None) -> None:
         self._lines: dict[tuple[PathPart, ...], int] = {}
+        # YAML keeps the last of two equal keys without a word; a contract must not.
+        self.duplicate: tuple[tuple[PathPart, ...], int] | None = None
         if root is not None:
             self._walk(root, ())
 
     def _walk(self, node: yaml.Node, path: tuple[PathPart, ...]) -> None:
         self._lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
             for key_node, value_node in node.value:
                 key = key_node.value
+                if key in seen and self.duplicate is None:
+                    self.duplicate = ((*path, key), key_node.start_mark.line + 1)
+                seen.add(key)
                 self._lines[(*path, key)] = key_node.start_mark.line + 1
                 self._walk(value_node, (*path, key))
                 # Keys are where a reader looks first, so they win over their value.

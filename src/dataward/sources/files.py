@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from dataward.errors import Location, SourceError
+from dataward.errors import Location, SourceError, UsageError
 
 SOURCE_COLUMN = "_dw_source"
 ROW_COLUMN = "_dw_source_row"
@@ -60,6 +60,8 @@ def expand_paths(
     patterns: list[str], fmt: str | None = None, delimiter: str | None = None
 ) -> list[DataFile]:
     """Resolve files and globs, in a stable order; every pattern must match something."""
+    if fmt is not None and fmt not in FORMATS:
+        raise UsageError(f"--input-format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     files: list[DataFile] = []
     for pattern in patterns:
         matches = (
@@ -79,6 +81,9 @@ def expand_paths(
                     Location(file=match),
                 )
             sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
+            if any(f.path.resolve() == path.resolve() for f in files):
+                # Reading it twice would make every key a duplicate of itself.
+                raise SourceError("this file is given twice", Location(file=match))
             files.append(DataFile(path, kind, sep))
     return files
 
@@ -141,6 +146,7 @@ def _csv_header(data: DataFile) -> tuple[list[str], int]:
 
 def _csv_batches(data: DataFile, batch_rows: int) -> Iterator[pl.DataFrame]:
     header, header_lines = _csv_header(data)
+    _check_structure(data)
     # Without a quote character no value can span lines: the line of each record is then
     # simply its number plus the header, and the per-batch newline scan is skipped.
     spans_lines = _contains(data.path, b'"')
@@ -180,6 +186,75 @@ def _csv_batches(data: DataFile, batch_rows: int) -> Iterator[pl.DataFrame]:
         yield flush()
 
 
+_SCAN_BYTES = 64 << 20
+
+
+def _check_structure(data: DataFile) -> None:
+    """Refuse two faults pyarrow would read without complaint.
+
+    A blank line between records would become a record of nulls, and a quote that is
+    never closed would swallow every record after it. Both are found with byte scans;
+    the csv module only runs to tell where, or when quotes make the bytes ambiguous.
+    """
+    with data.path.open("rb") as handle:
+        try:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # empty file: the header check has already refused it
+            return
+        with mapped:
+            size = len(mapped)
+            quotes = sum(
+                mapped[start : start + _SCAN_BYTES].count(b'"')
+                for start in range(0, size, _SCAN_BYTES)
+            )
+            content_end = size
+            while content_end > 0 and mapped[content_end - 1 : content_end] in (b"\n", b"\r"):
+                content_end -= 1
+            blank = min(
+                (
+                    p
+                    for p in (
+                        mapped.find(b"\n\n", 0, content_end),
+                        mapped.find(b"\n\r\n", 0, content_end),
+                    )
+                    if p != -1
+                ),
+                default=-1,
+            )
+            if quotes == 0 and blank != -1:
+                line = mapped[: blank + 1].count(b"\n") + 1
+                raise SourceError(
+                    "blank line inside the data: it is not a record; remove it",
+                    Location(file=data.name, line=line),
+                )
+    if quotes % 2 or (quotes and blank != -1):
+        _scan_records(data)
+
+
+def _scan_records(data: DataFile) -> None:
+    """Walk the records with the csv module to find a blank record or an open quote."""
+    with data.path.open("r", encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=data.delimiter, strict=True)
+        start = 1
+        records: list[tuple[int, list[str]]] = []
+        try:
+            for record in reader:
+                records.append((start, record))
+                start = reader.line_num + 1
+        except csv.Error:
+            raise SourceError(
+                "a quoted value is never closed: every record after it would be swallowed",
+                Location(file=data.name, line=start),
+            ) from None
+    last_content = max((line for line, record in records if record), default=0)
+    for line, record in records:
+        if not record and line < last_content:
+            raise SourceError(
+                "blank line inside the data: it is not a record; remove it",
+                Location(file=data.name, line=line),
+            )
+
+
 def _contains(path: Path, needle: bytes) -> bool:
     with path.open("rb") as handle:
         try:
@@ -203,7 +278,9 @@ def _arrow_csv_batches(
     parse_options = pacsv.ParseOptions(
         delimiter=data.delimiter,
         newlines_in_values=True,
-        ignore_empty_lines=False,
+        # Blank lines inside the data were refused by _check_structure; what is left are
+        # blank lines at the end of the file, which are not records.
+        ignore_empty_lines=True,
         invalid_row_handler=on_invalid_row,
     )
     convert_options = pacsv.ConvertOptions(
@@ -359,11 +436,18 @@ def _ndjson_lines(data: DataFile) -> Iterator[tuple[int, bytes]]:
 def _json_record(data: DataFile, line_number: int, raw: bytes) -> dict:
     try:
         # Decimals keep every digit they were written with; a float would round them.
-        value = json.loads(raw, parse_float=Decimal)
+        value = json.loads(
+            raw, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys
+        )
     except UnicodeDecodeError as exc:
         raise SourceError(
             f"invalid UTF-8: {exc.reason}",
             Location(file=data.name, line=line_number, column=exc.start + 1),
+        ) from None
+    except _DuplicateKey as exc:
+        raise SourceError(
+            f"key {exc.args[0]!r} appears twice in one object: which value is meant?",
+            Location(file=data.name, line=line_number),
         ) from None
     except json.JSONDecodeError as exc:
         raise SourceError(
@@ -416,6 +500,24 @@ def _ndjson_frame(
         ),
         pl.Series(LINE_COLUMN, numbers, dtype=pl.Int64),
     )
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    record: dict[str, object] = {}
+    for key, value in pairs:
+        if key in record:
+            raise _DuplicateKey(key)
+        record[key] = value
+    return record
+
+
+def _no_constant(name: str) -> object:
+    # NaN and Infinity are not JSON; Python accepts them by default, PostgreSQL does not.
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
 
 def _json_text(value: object) -> str | None:

@@ -19,7 +19,7 @@ import polars as pl
 from dataward.checks import Check, CheckKind, Scope, compile_checks
 from dataward.checks.polars_render import polars_type, violation
 from dataward.contract.model import Contract, Severity, Table
-from dataward.errors import InfrastructureError, Location, SourceError
+from dataward.errors import InfrastructureError, Location, SourceError, UsageError
 from dataward.sources import (
     LINE_COLUMN,
     ROW_COLUMN,
@@ -66,12 +66,21 @@ def validate_files(
         contract=contract.source, table=target.name, files=[f.name for f in files]
     )
     result.notes.extend(f"contract: {warning}" for warning in contract.warnings)
+    if rejects_path is not None and any(
+        Path(rejects_path).resolve() == f.path.resolve() for f in files
+    ):
+        raise UsageError(f"--rejects {rejects_path} is one of the input files; pick another path")
     for data in files:
         _check_columns(target, data, read_columns(data), allow_extra_columns)
     run = _Run(contract, target, compile_checks(contract, target), result, memory_budget)
     try:
         for data in files:
             for batch in prefetch(read_batches(data)):
+                if data.format == "ndjson":
+                    columns = [n for n in batch.columns if n not in LOCATION]
+                    _check_columns(
+                        target, data, columns, allow_extra_columns, _first_line(batch, target)
+                    )
                 run.add_batch(batch)
                 if progress:
                     progress(batch.height)
@@ -85,10 +94,23 @@ def validate_files(
     return result
 
 
-def _check_columns(table: Table, data: DataFile, present: list[str], allow_extra: bool) -> None:
+def _check_columns(
+    table: Table,
+    data: DataFile,
+    present: list[str],
+    allow_extra: bool,
+    line: int | None = None,
+) -> None:
+    """The file's columns against the table's. NDJSON records each name their own keys:
+    a key missing from a record is a null in that row (judged by `required`), and an
+    unexpected key is refused on the line where it first appears."""
     expected = {c.name for c in table.columns}
-    header_line = 1 if data.format == "csv" else None
-    missing = [c.name for c in table.columns if c.name not in present and c.required]
+    header_line = 1 if data.format == "csv" else line
+    missing = [
+        c.name
+        for c in table.columns
+        if c.name not in present and c.required and data.format != "ndjson"
+    ]
     if missing:
         raise SourceError(
             f"required column(s) {', '.join(map(repr, missing))} missing from the data",
@@ -101,6 +123,16 @@ def _check_columns(table: Table, data: DataFile, present: list[str], allow_extra
             f"{table.name!r}; add them to the contract or pass --allow-extra-columns",
             Location(file=data.name, line=header_line),
         )
+
+
+def _first_line(batch: pl.DataFrame, table: Table) -> int | None:
+    """The line of the first record holding a key the table does not know."""
+    known = {c.name for c in table.columns} | set(LOCATION)
+    extra = [n for n in batch.columns if n not in known]
+    if not extra:
+        return None
+    holding = batch.filter(pl.any_horizontal(pl.col(extra).is_not_null()))
+    return holding[LINE_COLUMN][0] if holding.height else None
 
 
 def _raw(name: str) -> str:
