@@ -150,7 +150,17 @@ def test_timestamptz_default_zone_and_dst_gap():
             pl.Series([datetime(2024, 1, 1, tzinfo=UTC)], dtype=pl.Datetime("us", "UTC")),
             [True],
         ),
-        ("DATE", pl.Series([datetime(2024, 1, 1, 5)], dtype=pl.Datetime("us")), [False]),
+        (
+            "DATE",
+            pl.Series([datetime(2024, 1, 1, 5), datetime(2024, 1, 2)], dtype=pl.Datetime("us")),
+            [True, False],
+        ),
+        (
+            "TIMESTAMP",
+            pl.Series([1_000, 1_001], dtype=pl.Int64).cast(pl.Datetime("ns")),
+            [False, True],
+        ),
+        ("TEXT", pl.Series([b"caf\xc3\xa9", b"caf\xe9"], dtype=pl.Binary), [False, True]),
     ],
 )
 def test_typed_source_casts(physical_type, series, failed):
@@ -191,3 +201,19 @@ def test_a_bad_value_does_not_change_its_neighbours():
     assert got[49] == datetime(2024, 1, 1, tzinfo=UTC) and got[51] == datetime(
         2024, 1, 2, tzinfo=UTC
     )
+
+
+def test_uuids_get_one_spelling():
+    got, failed, _ = cast_text(
+        "UUID",
+        ["8D3A0F4E-9B1C-4C1E-8A6F-0B2F6C1D9E11", "8d3a0f4e9b1c4c1e8a6f0b2f6c1d9e11", "nope"],
+    )
+    assert got == ["8d3a0f4e-9b1c-4c1e-8a6f-0b2f6c1d9e11"] * 2 + [None]
+    assert failed == [False, False, True]
+
+
+def test_a_date_is_not_mistaken_for_an_offset():
+    _, failed, reasons = cast_text("TIMESTAMP", ["2024-01-05", "2024-01-05T10:00:00-05"])
+    assert failed == [True, True]
+    assert reasons[0] == "'2024-01-05' is not an ISO-8601 timestamp"
+    assert "has a UTC offset" in reasons[1]

@@ -31,7 +31,8 @@ _BOOLEAN_TEXT = {
     "0": False,
 }
 _UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
-_HAS_OFFSET = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
+# An offset only counts after a time of day: `2024-01-05` ends in `-05` but has none.
+_HAS_OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
 _FLOAT_TEXT = r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)$"
 
 
@@ -66,9 +67,8 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
     target = polars_type(data_type)
     type_name = str(data_type)
 
-    def result(value: pl.Expr, failed: object, reason: pl.Expr | str) -> Cast:
-        # `failed` documents the rule at each call site; Cast.failed derives the flag.
-        del failed
+    def result(value: pl.Expr, reason: pl.Expr | str) -> Cast:
+        # No failure flag here: Cast.failed derives it (a value that did not become one).
         reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
         return Cast(name, value.alias(name), reason_expr)
 
@@ -76,21 +76,19 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
         return pl.format("{} is not " + what, _quoted(raw.cast(pl.String)))
 
     if source == target and kind not in (TypeKind.UUID, TypeKind.JSON, TypeKind.JSONB):
-        return result(raw, pl.lit(False), "")
+        return result(raw, "")
     if kind in INTEGER_KINDS:
         if source.is_integer():
             value = raw.cast(target, strict=False)
-            return result(
-                value, value.is_null() & raw.is_not_null(), bad(f"within {type_name} range")
-            )
+            return result(value, bad(f"within {type_name} range"))
         text = raw.cast(pl.String)
         value = text.cast(target, strict=False)
-        return result(value, value.is_null() & raw.is_not_null(), bad(f"a valid {type_name}"))
+        return result(value, bad(f"a valid {type_name}"))
     if kind is TypeKind.DECIMAL:
         assert data_type.precision is not None and data_type.scale is not None
         if source.is_integer():
             value = raw.cast(target, strict=False)
-            return result(value, value.is_null() & raw.is_not_null(), bad(f"within {type_name}"))
+            return result(value, bad(f"within {type_name}"))
         text = raw.cast(pl.String)
         fits = text.str.contains(
             _decimal_shape(data_type.precision, data_type.scale)
@@ -112,34 +110,38 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
             )
             .otherwise(pl.format("{} has too many digits for " + type_name, _quoted(text)))
         )
-        return result(value, value.is_null() & raw.is_not_null(), reason)
+        return result(value, reason)
     if kind in FLOAT_KINDS:
         if source.is_numeric():
             value = raw.cast(target, strict=False)
-            return result(value, value.is_null() & raw.is_not_null(), bad(f"a valid {type_name}"))
+            return result(value, bad(f"a valid {type_name}"))
         text = raw.cast(pl.String)
         shaped = text.str.to_lowercase().str.contains(_FLOAT_TEXT)
         value = pl.when(shaped).then(text).otherwise(None).cast(target, strict=False)
-        return result(value, value.is_null() & raw.is_not_null(), bad(f"a valid {type_name}"))
+        return result(value, bad(f"a valid {type_name}"))
     if kind is TypeKind.BOOLEAN:
         text = raw.cast(pl.String).str.to_lowercase()
         value = text.replace_strict(_BOOLEAN_TEXT, default=None, return_dtype=pl.Boolean)
-        return result(value, value.is_null() & raw.is_not_null(), bad("a boolean (true/false)"))
+        return result(value, bad("a boolean (true/false)"))
     if kind is TypeKind.DATE:
         if isinstance(source, pl.Datetime):
-            return result(raw.cast(pl.Date), pl.lit(False), "")
+            # A date with a time of day would lose it: only midnight is a date.
+            midnight = raw.dt.truncate("1d") == raw
+            return result(
+                pl.when(midnight).then(raw.cast(pl.Date)),
+                bad("a date: it has a time of day"),
+            )
         text = raw.cast(pl.String)
         value = parse_date(text)
-        return result(value, value.is_null() & raw.is_not_null(), bad("a date (YYYY-MM-DD)"))
+        return result(value, bad("a date (YYYY-MM-DD)"))
     if kind is TypeKind.TIMESTAMP:
         if isinstance(source, pl.Datetime):
             if source.time_zone is not None:
                 return result(
                     pl.lit(None, dtype=target),
-                    raw.is_not_null(),
                     "an instant with a time zone cannot go in a TIMESTAMP without time zone",
                 )
-            return result(raw.cast(target), pl.lit(False), "")
+            return result(_in_microseconds(raw, source, target), _sub_micro(raw))
         text = raw.cast(pl.String)
         value = parse_naive(text)
         reason = (
@@ -152,26 +154,22 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
             )
             .otherwise(bad("an ISO-8601 timestamp"))
         )
-        return result(value, value.is_null() & raw.is_not_null(), reason)
+        return result(value, reason)
     if kind is TypeKind.TIMESTAMPTZ:
         if isinstance(source, pl.Datetime):
             if source.time_zone is None:
                 if default_timezone is None:
                     return result(
                         pl.lit(None, dtype=target),
-                        raw.is_not_null(),
                         "a timestamp without a time zone; name defaultTimezone in the contract",
                     )
                 value = raw.dt.replace_time_zone(
                     default_timezone, ambiguous="null", non_existent="null"
                 )
                 value = value.dt.convert_time_zone("UTC").cast(target)
-                return result(
-                    value,
-                    value.is_null() & raw.is_not_null(),
-                    bad(f"a valid local time in {default_timezone}"),
-                )
-            return result(raw.dt.convert_time_zone("UTC").cast(target), pl.lit(False), "")
+                return result(value, bad(f"a valid local time in {default_timezone}"))
+            utc = raw.dt.convert_time_zone("UTC")
+            return result(_in_microseconds(utc, source, target), _sub_micro(raw))
         text = raw.cast(pl.String)
         with_offset = parse_aware(text)
         has_offset = text.str.contains(_HAS_OFFSET)
@@ -197,28 +195,74 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
             reason = bad(
                 f"an ISO-8601 timestamp (or is ambiguous/non-existent in {default_timezone})"
             )
-        return result(value.cast(target), value.is_null() & raw.is_not_null(), reason)
+        return result(value.cast(target), reason)
     if kind is TypeKind.UUID:
-        text = raw.cast(pl.String)
+        # One spelling per UUID (lower case, hyphenated), as PostgreSQL stores it: the
+        # same UUID in capitals or without hyphens must be the same key.
+        text = as_text(raw, source)
+        hexits = text.str.replace_all("-", "", literal=True).str.to_lowercase()
         valid = text.str.contains(_UUID)
-        return result(pl.when(valid).then(text), ~valid & raw.is_not_null(), bad("a UUID"))
+        canonical = pl.concat_str(
+            [
+                hexits.str.slice(0, 8),
+                hexits.str.slice(8, 4),
+                hexits.str.slice(12, 4),
+                hexits.str.slice(16, 4),
+                hexits.str.slice(20, 12),
+            ],
+            separator="-",
+        )
+        return result(pl.when(valid).then(canonical), bad("a UUID"))
     if kind in (TypeKind.JSON, TypeKind.JSONB):
         if source.is_nested():
             # Lists and structs (Parquet, nested NDJSON) are JSON by construction.
-            return result(as_text(raw, source), pl.lit(False), "")
+            return result(as_text(raw, source), "")
         text = raw.cast(pl.String)
         valid = text.map_elements(_is_json, return_dtype=pl.Boolean, skip_nulls=True)
-        return result(pl.when(valid).then(text), ~valid & raw.is_not_null(), bad("valid JSON"))
-    # TEXT / VARCHAR: any text is a value; its length is a check, not a cast.
-    return result(raw.cast(pl.String), pl.lit(False), "")
+        return result(pl.when(valid).then(text), bad("valid JSON"))
+    # TEXT / VARCHAR: any text is a value; its length is a check, not a cast. Bytes must
+    # be UTF-8 (rare: Parquet BYTE_ARRAY without a string annotation, decoded one by one);
+    # lists and structs become their JSON text.
+    if source == pl.Binary:
+        value = raw.map_elements(_utf8_or_none, return_dtype=pl.String, skip_nulls=True)
+        return result(value, bad("UTF-8 text"))
+    return result(as_text(raw, source), "")
+
+
+def _shown_bytes(value: bytes) -> str:
+    return value.decode("utf-8", errors="backslashreplace")
+
+
+def _utf8_or_none(value: bytes) -> str | None:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _in_microseconds(value: pl.Expr, source: pl.Datetime, target: pl.DataType) -> pl.Expr:
+    """Nanosecond instants fit microseconds only when their last three digits are zero."""
+    if source.time_unit == "ns":
+        return pl.when(value.dt.nanosecond() % 1000 == 0).then(value.cast(target))
+    return value.cast(target)
+
+
+def _sub_micro(raw: pl.Expr) -> pl.Expr:
+    return pl.format(
+        "{} has nanoseconds; they would be truncated to microseconds", _quoted(raw.cast(pl.String))
+    )
 
 
 def as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """A value as text: nested values as JSON, everything else as Polars prints it."""
+    """A value as text: nested values as JSON, bytes as UTF-8 (null where they are not),
+    everything else as Polars prints it."""
     if dtype.is_nested():
         wrapped = pl.struct(expr.alias("_")).struct.json_encode()
         # {"_":<value>} -> <value>
         return pl.when(expr.is_not_null()).then(wrapped.str.slice(5).str.head(-1))
+    if dtype == pl.Binary:
+        # Shown, not cast: bytes that are not UTF-8 keep their value as \x escapes.
+        return expr.map_elements(_shown_bytes, return_dtype=pl.String, skip_nulls=True)
     return expr.cast(pl.String)
 
 
