@@ -403,3 +403,50 @@ def test_rejects_may_not_overwrite_an_input(tmp_path):
     with pytest.raises(UsageError, match="is one of the input files"):
         run(path, rejects_path=path)
     assert path.read_text().startswith("id,amount")
+
+
+def _with_sql(query: str):
+    return parse_contract(
+        CONTRACT.format(extra="")
+        + f'    quality:\n      - {{type: sql, query: "{query}", mustBe: 0}}\n',
+        "c.yaml",
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT COUNT(*) FROM read_csv('/etc/passwd')", "file system operations are disabled"),
+        ("SELECT COUNT(*) FROM ${object} WHERE nope = 1", "nope"),
+        ("SELECT 'x' FROM ${object}", "must return one number"),
+    ],
+)
+def test_sql_rules_read_only_the_rows_and_fail_loudly(tmp_path, query, message):
+    from dataward.errors import ContractError
+
+    path = write(tmp_path, "a.csv", HEADER + "1,1,,,\n")
+    with pytest.raises(ContractError, match=message) as caught:
+        validate_files(_with_sql(query), expand_paths([str(path)]))
+    assert caught.value.location.file == "c.yaml"
+    assert caught.value.location.line is not None
+
+
+def test_column_called_reasons_keeps_its_values(tmp_path):
+    contract = parse_contract(
+        "apiVersion: v3.1.0\nkind: DataContract\nid: x\nversion: '1'\nstatus: active\n"
+        "schema: [{name: t, properties: [{name: id, physicalType: BIGINT, primaryKey: true},"
+        " {name: reasons, physicalType: TEXT}]}]\n"
+    )
+    path = write(tmp_path, "a.csv", "id,reasons\n1,mine\n1,also mine\n")
+    rejects = tmp_path / "r.parquet"
+    validate_files(contract, expand_paths([str(path)]), rejects_path=rejects)
+    frame = pl.read_parquet(rejects)
+    assert frame["reasons"].to_list() == ["mine", "also mine"]
+    assert frame["_dw_reasons"].list.len().to_list() == [1, 1]
+
+
+def test_dataward_column_names_are_reserved():
+    from dataward.errors import ContractError
+
+    with pytest.raises(ContractError, match="dataward's own columns"):
+        parse_contract(CONTRACT.format(extra="").replace("name: note", "name: _dw_source"))

@@ -57,7 +57,7 @@ def evaluate(
             passed = value is not None and check.passes(value, total)
             verdicts.append(Verdict(check, None, value, passed))
         elif check.kind is CheckKind.FRESHNESS:
-            row = first_row(freshness_query(check, dialect, schema))
+            row = first_row(freshness_query(check, table, dialect, schema))
             newest = None if row is None else row[0]
             age = None if newest is None else _age_seconds(newest)
             passed = (

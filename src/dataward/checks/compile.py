@@ -89,6 +89,7 @@ def _column_checks(table: Table, column: Column) -> list[Check]:
         "table": table.name,
         "columns": (name,),
         "origin": column.path,
+        "origin_line": column.line,
         "column_type": column.type,
         "severity": column.severity,
         "scope": Scope.ROW,
@@ -213,6 +214,7 @@ def _quality_checks(table: Table, column: Column | None, rule: QualityRule) -> l
         "severity": rule.severity,
         "table": table.name,
         "origin": rule.path,
+        "origin_line": rule.line,
         "threshold": rule.threshold,
         "unit": rule.unit,
     }

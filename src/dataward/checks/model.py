@@ -65,6 +65,7 @@ class Check:
     columns: tuple[str, ...]
     message: str  # what the data must do, e.g. "amount must be > 0"
     origin: str  # the contract's YAML path this check came from
+    origin_line: int | None = None  # ... and its line
     column_type: DataType | None = None
     # Parameters; only those of the check's kind are set.
     low: Any = None

@@ -81,12 +81,15 @@ def _not_null_all(names: Sequence[str], alias: str | None = None) -> exp.Express
     return exp.and_(*[exp.not_(column(n, alias).is_(exp.null())) for n in names])
 
 
-def violation(check: Check, alias: str | None = None) -> exp.Expression:
-    """A boolean expression, never NULL, true where the row violates the check."""
-    return exp.func("COALESCE", exp.paren(_predicate(check, alias)), exp.false())
+def violation(check: Check, alias: str | None = None, schema: str | None = None) -> exp.Expression:
+    """A boolean expression, never NULL, true where the row violates the check.
+
+    `schema` is where referenced tables (foreign keys) live, as the checked table does.
+    """
+    return exp.func("COALESCE", exp.paren(_predicate(check, alias, schema)), exp.false())
 
 
-def _predicate(check: Check, alias: str | None) -> exp.Expression:
+def _predicate(check: Check, alias: str | None, schema: str | None = None) -> exp.Expression:
     kind = check.kind
     cols = [column(name, alias) for name in check.columns]
     if kind is CheckKind.NOT_NULL:
@@ -158,7 +161,7 @@ def _predicate(check: Check, alias: str | None) -> exp.Expression:
         )
         lookup = (
             exp.select(exp.Literal.number(1))
-            .from_(table_ref(check.referenced_table or "", alias=ref_alias))
+            .from_(table_ref(check.referenced_table or "", schema, alias=ref_alias))
             .where(matches)
         )
         return exp.and_(_not_null_all(check.columns, alias), exp.not_(exp.Exists(this=lookup)))
@@ -185,7 +188,7 @@ def failing_rows_query(
     """
     row_checks = [c for c in checks if c.is_row_level]
     alias = "dw_row"
-    flags = [violation(c, alias).as_(identifier(c.id)) for c in row_checks]
+    flags = [violation(c, alias, schema).as_(identifier(c.id)) for c in row_checks]
     inner = exp.select(column(row_id, alias), *flags).from_(table_ref(table, schema, alias))
     outer = (
         exp.select(exp.Star())
@@ -202,7 +205,7 @@ def violation_counts_query(
     """One row: the number of rows violating each row-level check, plus the row count."""
     row_checks = [c for c in checks if c.is_row_level]
     alias = "dw_row"
-    flags = [violation(c, alias).as_(identifier(c.id)) for c in row_checks]
+    flags = [violation(c, alias, schema).as_(identifier(c.id)) for c in row_checks]
     inner = exp.select(*flags).from_(table_ref(table, schema, alias)) if flags else None
     sums = [
         exp.func(
@@ -218,9 +221,9 @@ def violation_counts_query(
     return query.sql(dialect=dialect)
 
 
-def freshness_query(check: Check, dialect: str, schema: str | None = None) -> str:
+def freshness_query(check: Check, table: str, dialect: str, schema: str | None = None) -> str:
     newest = exp.Max(this=column(check.columns[0]))
-    return exp.select(newest).from_(table_ref(check.table, schema)).sql(dialect=dialect)
+    return exp.select(newest).from_(table_ref(table, schema)).sql(dialect=dialect)
 
 
 def sql_check_query(check: Check, table: str, dialect: str, schema: str | None = None) -> str:

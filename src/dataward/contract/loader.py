@@ -351,6 +351,10 @@ def _check_key_positions(reader: _Reader, columns: tuple[Column, ...], path: tup
 def _build_column(reader: _Reader, prop: SchemaProperty, path: tuple[PathPart, ...]) -> Column:
     if not prop.name:
         raise reader.fail(path, "every property needs a name")
+    if prop.name.startswith("_dw_"):
+        raise reader.fail(
+            (*path, "name"), f"{prop.name!r}: names starting with _dw_ are dataward's own columns"
+        )
     if not prop.physicalType:
         raise reader.fail(
             (*path, "physicalType"),

@@ -36,7 +36,7 @@ from dataward.validate.result import CheckResult, ValidationResult
 from dataward.validate.sql_checks import SqlCheckRunner
 
 REJECTED = "_dw_rejected"
-REASONS = "reasons"
+REASONS = "_dw_reasons"  # written as `reasons` unless the table has a column of that name
 BATCH = "_dw_batch"
 OFFSET = "_dw_offset"
 LOCATION = [SOURCE_COLUMN, ROW_COLUMN, LINE_COLUMN]
@@ -170,7 +170,7 @@ class _Run:
         self.batches = 0
         self.raw = RawStore(memory_budget)
         sql_checks = [c for c in checks if c.kind is CheckKind.SQL]
-        self.sql = SqlCheckRunner(table, sql_checks) if sql_checks else None
+        self.sql = SqlCheckRunner(table) if sql_checks else None
 
     def close(self) -> None:
         self.raw.close()
@@ -457,11 +457,8 @@ class _Run:
         elif check.kind is CheckKind.SQL:
             runner = self.sql
             assert runner is not None
-            measured, problem = runner.measure(check)
-            outcome.measured = measured
-            outcome.passed = measured is not None and check.passes(measured, accepted)
-            if problem:
-                self.result.notes.append(f"{check.id}: {problem}")
+            outcome.measured = runner.measure(check, self.contract.source)
+            outcome.passed = check.passes(outcome.measured, accepted)
         elif check.kind is CheckKind.FRESHNESS:
             newest = self.newest.get(check.id)
             if newest is None:
@@ -507,6 +504,7 @@ class _Run:
             LINE_COLUMN: pl.Int64,
             REASONS: REASON_TYPE,
         }
+        shown = "reasons" if "reasons" not in schema else REASONS
         if self.failed is None:
             frame = pl.DataFrame(schema=schema)
         else:
@@ -525,7 +523,7 @@ class _Run:
             )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            frame.write_parquet(path)
+            frame.rename({REASONS: shown}).write_parquet(path)
         except OSError as exc:
             raise InfrastructureError(
                 f"cannot write rejects: {exc.strerror}", Location(file=str(path))

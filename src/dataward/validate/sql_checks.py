@@ -15,17 +15,21 @@ from dataward.checks import Check
 from dataward.checks.polars_render import polars_type
 from dataward.checks.sql_render import identifier, sql_check_query
 from dataward.contract.model import Table
+from dataward.errors import ContractError, Location
 
 
 class SqlCheckRunner:
-    def __init__(self, table: Table, checks: list[Check]) -> None:
+    def __init__(self, table: Table) -> None:
         import duckdb  # only validations with SQL rules pay for the import
 
         self.table = table
-        self.checks = checks
         self.columns = [c.name for c in table.columns]
         self._tmp = tempfile.TemporaryDirectory(prefix="dataward-sql-")
-        self._duck = duckdb.connect(str(Path(self._tmp.name) / "rows.duckdb"))
+        # A contract's SQL reads the rows, nothing else: no files, no network, no extensions.
+        self._duck = duckdb.connect(
+            str(Path(self._tmp.name) / "rows.duckdb"),
+            config={"enable_external_access": False, "autoinstall_known_extensions": False},
+        )
         self._error = duckdb.Error
         self._name = identifier(table.storage_name).sql(dialect="duckdb")
         self._parts = 0
@@ -55,16 +59,22 @@ class SqlCheckRunner:
         )
         self._duck.execute("DROP TABLE dw_stage")
 
-    def measure(self, check: Check) -> tuple[float | None, str | None]:
-        """The query's single number, or None and why not."""
+    def measure(self, check: Check, contract_file: str) -> float:
+        """The query's single number. A query that fails or returns no number is an error
+        in the contract, reported where the rule is written."""
         query = sql_check_query(check, self.table.storage_name, "duckdb")
+        where = Location(file=contract_file, line=check.origin_line, path=check.origin)
         try:
             row = self._duck.execute(query).fetchone()
         except self._error as exc:
-            return None, f"the query failed: {exc}"
-        if row is None or row[0] is None:
-            return None, "the query returned no value"
-        return float(row[0]), None
+            reason = str(exc).splitlines()[0]
+            raise ContractError(f"the sql rule {check.id!r} failed: {reason}", where) from None
+        if row is None or row[0] is None or isinstance(row[0], bool | str):
+            shown = "no row" if row is None else repr(row[0])
+            raise ContractError(
+                f"the sql rule {check.id!r} must return one number; it returned {shown}", where
+            )
+        return float(row[0])
 
     def close(self) -> None:
         self._duck.close()
