@@ -7,7 +7,7 @@ from when `validate_files` checks it (a draft that rejects its own data is wrong
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -186,11 +186,29 @@ def test_same_input_gives_the_same_draft(tmp_path):
         (["2024-02-29", "1999-12-31"], "DATE"),
         (["2024-02-30"], "TEXT"),  # not a real day
         (["2024-01-01", "2024-01-01T00:00:00"], "TEXT"),  # a date and a timestamp
-        (["2024-01-01T10:00:00.123456789Z", "2024-01-01 10:00:00-05:30"], "TIMESTAMPTZ"),
+        (["2024-01-01T10:00:00.123456Z", "2024-01-01 10:00:00-05:30"], "TIMESTAMPTZ"),
+        (["2024-01-01T10:00+05", "2024-01-01T10:00:00-0530"], "TIMESTAMPTZ"),
         (["2024-01-01T10:00:00", "2024-06-01 23:59:59.5"], "TIMESTAMP"),
+        (["2024-01-01T10:00", "2024-06-01 23:59:59.123456"], "TIMESTAMP"),
         (["2024-01-01T10:00:00", "2024-01-01T10:00:00Z"], "TEXT"),  # never guess a zone
+        # Only the grammar validation parses: no lower-case separators, at most 6 digits.
+        (["2024-01-01t10:00:00z"], "TEXT"),
+        (["2024-01-01t10:00:00"], "TEXT"),
+        (["2024-01-01T10:00:00.123456789Z"], "TEXT"),
+        (["2024-01-01T10:00:00.1234567"], "TEXT"),
+        (["2024-01-01t10:00:00z", "2024-01-01T10:00:00Z"], "TEXT"),
+        (["2024-01-01T24:00:00"], "TEXT"),  # not a real time
         (["6F1C7C1E-3B1A-4C2E-9D7A-1A2B3C4D5E6F"], "UUID"),
         ([" 12"], "TEXT"),
+        # Only ASCII digits and letters are numbers, booleans and dates (Polars' regex
+        # `\d` and case-insensitivity are Unicode; validation's casts are not).
+        (["\u0661\u0662", "\u0663"], "TEXT"),  # Arabic-Indic 12, 3
+        (["\u0661\u0662.\u0665"], "TEXT"),
+        (["1e\u0665"], "TEXT"),
+        (["\u0660\u0667"], "TEXT"),
+        (["\u0662\u0660\u0662\u0664-\u0660\u0661-\u0660\u0661"], "TEXT"),
+        (["\uff11\uff12"], "TEXT"),  # fullwidth 12
+        (["fal\u017fe", "true"], "TEXT"),  # a long s folds to s in a (?i) regex
     ],
 )
 def test_csv_type_inference(tmp_path, values, expected):
@@ -211,12 +229,81 @@ def test_decimal_bounds_are_exact_or_rounded_outward(tmp_path):
     assert column.minimum <= Decimal(values[0]) and Decimal(values[1]) <= column.maximum
 
 
-def test_nanosecond_timestamps_get_a_bound_that_holds_them(tmp_path):
+def test_nanosecond_text_timestamps_stay_text(tmp_path):
+    # Validation refuses more than six fractional digits rather than truncate them.
     values = ["2024-01-01T10:00:00.000000001Z", "2024-01-01T10:00:00.999999999+00:00"]
     path = write(tmp_path, "v.csv", csv_text(["v"], [[v] for v in values]))
     _, contract = infer_and_check([path])
+    assert col(contract, "v").type.kind is TypeKind.TEXT
+
+
+@pytest.mark.parametrize("zone", [None, "UTC"])
+def test_nanosecond_parquet_timestamps_stay_text(tmp_path, zone):
+    # Contract timestamps hold microseconds; validation refuses to truncate the rest.
+    values = [datetime(2024, 1, 1, 10), datetime(2024, 1, 1, 10, 0, 0, 999999)]
+    ticks = pl.Series("v", values, dtype=pl.Datetime("ns")).to_physical() + 1
+    path = str(tmp_path / "v.parquet")
+    pl.DataFrame([ticks.cast(pl.Datetime("ns", zone))]).write_parquet(path)
+    text, contract = infer_and_check([path])
+    assert col(contract, "v").type.kind is TypeKind.TEXT
+    assert "nanoseconds" in props(text)["v"]["description"]
+
+
+def test_whole_microsecond_parquet_nanoseconds_are_timestamps(tmp_path):
+    values = [datetime(2024, 1, 1, 10), datetime(2024, 1, 1, 10, 0, 0, 999999)]
+    path = str(tmp_path / "v.parquet")
+    pl.DataFrame([pl.Series("v", values, dtype=pl.Datetime("ns", "UTC"))]).write_parquet(path)
+    _, contract = infer_and_check([path])
+    assert col(contract, "v").type.kind is TypeKind.TIMESTAMPTZ
     assert col(contract, "v").minimum == datetime(2024, 1, 1, 10, 0, tzinfo=UTC)
-    assert col(contract, "v").maximum == datetime(2024, 1, 1, 10, 0, 1, tzinfo=UTC)
+    assert col(contract, "v").maximum == datetime(2024, 1, 1, 10, 0, 0, 999999, tzinfo=UTC)
+
+
+def test_uuids_in_two_spellings_are_not_unique(tmp_path):
+    # Validation keeps one spelling per UUID, so these two rows hold the same key.
+    upper, lower = "6F1C7C1E-3B1A-4C2E-9D7A-1A2B3C4D5E6F", "6f1c7c1e-3b1a-4c2e-9d7a-1a2b3c4d5e6f"
+    path = write(tmp_path, "u.csv", csv_text(["ref_id"], [[upper], [lower]]))
+    _, contract = infer_and_check([path])
+    assert col(contract, "ref_id").type.kind is TypeKind.UUID
+    assert not col(contract, "ref_id").unique
+    assert contract.table().primary_key == ()
+
+
+# Timestamps text that validation's grammar refuses, in every format that carries text: the
+# draft must type them TEXT, or the sample would fail its own contract.
+ROUND_TRIP = {
+    "lower": ["2024-01-01t10:00:00z", "2024-01-02t11:00:00z"],
+    "nanos": ["2024-01-01T10:00:00.123456789", "2024-01-02T10:00:00.000000001"],
+    "mixed": ["2024-01-01t10:00:00z", "2024-01-01T10:00:00.123456789Z"],
+    "aware": ["2024-01-01T10:00:00.123456Z", "2024-01-01 10:00+01"],
+    "naive": ["2024-01-01T10:00", "2024-01-01 10:00:00.5"],
+    "day": ["2024-02-29", "2024-12-31"],
+}
+ROUND_TRIP_TYPES = {
+    "lower": "TEXT",
+    "nanos": "TEXT",
+    "mixed": "TEXT",
+    "aware": "TIMESTAMPTZ",
+    "naive": "TIMESTAMP",
+    "day": "DATE",
+}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson", "parquet"])
+def test_a_draft_accepts_its_own_timestamps(tmp_path, fmt):
+    columns = list(ROUND_TRIP)
+    rows = [dict(zip(columns, row, strict=True)) for row in zip(*ROUND_TRIP.values(), strict=True)]
+    if fmt == "csv":
+        path = write(
+            tmp_path, "t.csv", csv_text(list(ROUND_TRIP), [list(r.values()) for r in rows])
+        )
+    elif fmt == "ndjson":
+        path = write(tmp_path, "t.ndjson", "".join(json.dumps(r) + "\n" for r in rows))
+    else:
+        path = str(tmp_path / "t.parquet")
+        pl.DataFrame(rows).write_parquet(path)
+    _, contract = infer_and_check([path])  # validates the sample: zero rejected rows
+    assert {c.name: str(c.type) for c in contract.table().columns} == ROUND_TRIP_TYPES
 
 
 def test_nan_allows_non_finite_and_drops_the_range(tmp_path):
@@ -465,6 +552,44 @@ def test_parquet_nested_columns_are_json(tmp_path):
     assert str(col(contract, "meta").type) == "JSON"
     assert props(text)["items"]["logicalType"] == "array"
     assert props(text)["meta"]["logicalType"] == "object"
+
+
+def test_parquet_types_without_a_contract_type_are_text_validation_reads(tmp_path):
+    frame = pl.DataFrame(
+        {
+            "at": [time(1, 2, 3), time(23, 59, 59)],
+            "raw": pl.Series([b"caf\xc3\xa9", b"ok"], dtype=pl.Binary),
+        }
+    )
+    path = str(tmp_path / "odd.parquet")
+    frame.write_parquet(path)
+    text, contract = infer_and_check([path])
+    assert str(col(contract, "at").type) == "TEXT"
+    assert str(col(contract, "raw").type) == "TEXT"
+    assert "Binary has no contract type" in props(text)["raw"]["description"]
+
+
+@pytest.mark.parametrize("rows", [True, False])
+def test_parquet_duration_is_refused_naming_the_column(tmp_path, rows):
+    schema = {"id": pl.Int32, "wait": pl.Duration("us")}
+    data = {"id": [1, 2], "wait": [timedelta(seconds=1), timedelta(days=2)]} if rows else None
+    path = str(tmp_path / "waits.parquet")
+    pl.DataFrame(data, schema=schema).write_parquet(path)
+    with pytest.raises(SourceError) as caught:
+        infer_contract([path])
+    assert caught.value.location.file == path
+    assert "'wait'" in caught.value.message and "duration" in caught.value.message
+
+
+def test_parquet_bytes_that_are_not_utf8_are_refused_naming_the_column(tmp_path):
+    blobs = pl.Series([b"fine", None, b"\xff\xfe"], dtype=pl.Binary)
+    path = str(tmp_path / "blobs.parquet")
+    pl.DataFrame({"id": [1, 2, 3], "blob": blobs}).write_parquet(path)
+    with pytest.raises(SourceError) as caught:
+        infer_contract([path])
+    assert caught.value.location.file == path
+    assert caught.value.location.row == 3
+    assert "'blob'" in caught.value.message and "UTF-8" in caught.value.message
 
 
 def test_parquet_without_rows_keeps_types_and_notes_it(tmp_path):

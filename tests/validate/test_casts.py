@@ -217,3 +217,24 @@ def test_a_date_is_not_mistaken_for_an_offset():
     assert failed == [True, True]
     assert reasons[0] == "'2024-01-05' is not an ISO-8601 timestamp"
     assert "has a UTC offset" in reasons[1]
+
+
+def test_every_accepted_form_reads_the_same_in_a_batch_with_a_bad_value():
+    forms = [
+        "2024-01-01T10:00:00Z",
+        "2024-01-01 10:00:00+0200",
+        "2024-01-01T10:00Z",
+        "2024-01-01T10:00:00-00:30",
+        "2024-01-01T10:00:00+02",
+        "2024-01-01T10:00:00.5+00:00",
+    ]
+    clean, _, _ = cast_text("TIMESTAMPTZ", forms)
+    dirty, failed, _ = cast_text("TIMESTAMPTZ", [*forms, "2024-02-30T00:00:00Z"])
+    assert dirty == [*clean, None]
+    assert failed == [False] * len(forms) + [True]
+    assert None not in clean
+
+
+def test_a_batch_of_bad_dates_is_all_rejected():
+    _, failed, _ = cast_text("DATE", ["2024-02-30"] * 1000 + ["2024-02-29"])
+    assert failed == [True] * 1000 + [False]

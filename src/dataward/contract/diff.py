@@ -14,11 +14,15 @@ old), incompatible (neither) or neutral (the same). The mode then only decides w
 break: tightened breaks backward, loosened breaks forward, incompatible breaks both, and full
 is broken by anything that is not neutral. Readers ignore columns they do not know (as Avro
 readers ignore unknown fields), so an optional column can come and go freely.
+
+Some changes alter no row's verdict but are still reported, as neutral: a freshness SLA (a
+warning about the pipeline, never a rejected row).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +30,16 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 from typing import Any
 
-from dataward.contract.model import Column, Contract, QualityRule, Severity, Table, Unit
+from dataward.contract.model import (
+    Column,
+    Contract,
+    Freshness,
+    QualityRule,
+    Severity,
+    Table,
+    Threshold,
+    Unit,
+)
 from dataward.contract.types import (
     FLOAT_KINDS,
     INTEGER_KINDS,
@@ -101,7 +114,12 @@ def diff_contracts(old: Contract, new: Contract, mode: str) -> list[Change]:
             f"compatibility mode must be backward, forward or full, got {mode!r}"
         ) from None
     changes: list[Change] = []
-    for delta in _diff_tables(old, new):
+    deltas = [
+        *_diff_tables(old, new),
+        *_diff_default_timezone(old, new),
+        *_diff_freshness(old, new),
+    ]
+    for delta in deltas:
         changes.append(
             Change(
                 table=delta.table,
@@ -188,6 +206,74 @@ def _kind(prefix: str, effect: Effect) -> str:
         Effect.NEUTRAL: "changed",
     }[effect]
     return f"{prefix}_{suffix}"
+
+
+# --- contract settings --------------------------------------------------------------------
+
+
+def _diff_default_timezone(old: Contract, new: Contract) -> Iterator[_Delta]:
+    """`defaultTimezone` decides whether a TIMESTAMPTZ value without an offset is accepted
+    (read as a local time in that zone) or rejected (no zone is ever guessed)."""
+    before, after = old.default_timezone, new.default_timezone
+    if before == after:
+        return
+    aware = any(
+        column.type.kind is TypeKind.TIMESTAMPTZ
+        for contract in (old, new)
+        for table in contract.tables
+        for column in table.columns
+    )
+    if before is None:
+        kind, effect = "default_timezone_added", Effect.LOOSENED
+        text = f"defaultTimezone {after} added: TIMESTAMPTZ values without an offset, "
+        text += f"rejected before, are now read as local times in {after}"
+    elif after is None:
+        kind, effect = "default_timezone_removed", Effect.TIGHTENED
+        text = f"defaultTimezone {before} removed: TIMESTAMPTZ values without an offset, "
+        text += "accepted before, are now rejected"
+    else:
+        kind, effect = "default_timezone_changed", Effect.INCOMPATIBLE
+        text = f"defaultTimezone {before} -> {after}: TIMESTAMPTZ values without an offset "
+        text += "are read as other instants (and other local times do not exist or are ambiguous)"
+    if not aware:
+        effect = Effect.NEUTRAL
+        text += " (no column is TIMESTAMPTZ, so no row's verdict changes)"
+    yield _Delta("", None, kind, text, effect, before=before, after=after)
+
+
+def _show_freshness(freshness: Freshness | None) -> str:
+    if freshness is None:
+        return "none"
+    where = f" on {freshness.table}.{freshness.column}" if freshness.column else ""
+    return f"latency {freshness.latency}{where}"
+
+
+def _diff_freshness(old: Contract, new: Contract) -> Iterator[_Delta]:
+    """The freshness SLA (`slaProperties` latency) only ever warns: no row's verdict changes,
+    but the check does, so the change is reported as neutral."""
+    before, after = old.freshness, new.freshness
+
+    def judged(freshness: Freshness | None) -> tuple | None:
+        return None if freshness is None else (freshness.latency, freshness.table, freshness.column)
+
+    if judged(before) == judged(after):
+        return
+    kind = {
+        (True, False): "freshness_added",
+        (False, True): "freshness_removed",
+    }.get((before is None, after is None), "freshness_changed")
+    shown_before, shown_after = _show_freshness(before), _show_freshness(after)
+    table = next((f.table for f in (after, before) if f is not None and f.table), None)
+    yield _Delta(
+        table or "",
+        next((f.column for f in (after, before) if f is not None and f.column), None),
+        kind,
+        f"freshness SLA {shown_before} -> {shown_after} (a warning only: no row is accepted "
+        "or rejected differently)",
+        Effect.NEUTRAL,
+        before=shown_before,
+        after=shown_after,
+    )
 
 
 # --- tables -------------------------------------------------------------------------------
@@ -333,12 +419,21 @@ def _diff_column(
     def delta(kind: str, text: str, effect: Effect, before: Any, after: Any) -> _Delta:
         return _Delta(table, name, kind, f"{name}: {text}", effect, before, after)
 
+    # A rule that switches between judging each row and judging the whole table (invalidValues
+    # `mustBe: 0` -> `mustBeLessThan: 5`) is compared as one rule, by its threshold.
+    crossed = _crossed_rules(old.quality, new.quality)
+    old_rules = tuple(r for r in old.quality if all(r is not pair[0] for pair in crossed))
+    new_rules = tuple(r for r in new.quality if all(r is not pair[1] for pair in crossed))
     if old.type.is_text and new.type.is_text:
         yield from _diff_text_length(old, new, delta)
     else:
         yield from _diff_type(old, new, delta)
         yield from _diff_lengths(old, new, delta)
-    if old.required != new.required:
+    # `required: true` and a zero-tolerance nullValues rule at the same severity are one rule.
+    respelled = (old.required and any(_spells_required(r, old) for r in new_rules)) or (
+        new.required and any(_spells_required(r, new) for r in old_rules)
+    )
+    if old.required != new.required and not respelled:
         if new.required:
             yield delta(
                 "required_added",
@@ -369,8 +464,8 @@ def _diff_column(
             new_unique,
         )
     yield from _diff_range(old, new, delta)
-    yield from _diff_enum(old, new, delta)
-    yield from _diff_patterns(old, new, delta)
+    yield from _diff_enum(_allowed_values(old, old_rules), _allowed_values(new, new_rules), delta)
+    yield from _diff_patterns(_patterns(old, old_rules), _patterns(new, new_rules), delta)
     yield from _diff_format(old, new, delta)
     if old.severity != new.severity:
         lowered = new.severity is Severity.WARNING
@@ -395,9 +490,14 @@ def _diff_column(
     yield from _diff_quality(
         table,
         name,
-        tuple(r for r in old.quality if not _is_row_rule(r)),
-        tuple(r for r in new.quality if not _is_row_rule(r)),
+        tuple(r for r in old_rules if not _is_row_rule(r)),
+        tuple(r for r in new_rules if not _is_row_rule(r)),
+        # A nullValues rule that only restates the other side's `required: true`.
+        redundant_old=lambda rule: new.required and _spells_required(rule, new),
+        redundant_new=lambda rule: old.required and _spells_required(rule, old),
     )
+    for before, after in crossed:
+        yield from _diff_rule(table, name, before, after)
 
 
 # Largest absolute value of each integer type, in decimal digits.
@@ -618,14 +718,29 @@ def _diff_lengths(old: Column, new: Column, delta: _Emit) -> Iterator[_Delta]:
     )
 
 
-def _is_row_rule(rule: QualityRule) -> bool:
-    """An invalidValues rule that fails on the first bad value: a constraint on each row."""
+_UPPER_BOUNDED = ("mustBe", "mustBeLessThan", "mustBeLessOrEqualTo", "mustBeBetween")
+
+
+def _tolerates_nothing(threshold: Threshold) -> bool:
+    """Holds for zero violations and fails for *every* count >= 1 (`mustBe: 0`,
+    `mustBeLessThan` <= 1, `mustBeLessOrEqualTo` < 1, `mustBeBetween [a, b]` with
+    a <= 0 <= b < 1), as the check compiler decides which rules judge each row.
+    `mustNotBe: 1` holds for 0 and for 4: never such a rule."""
+    return threshold.operator in _UPPER_BOUNDED and threshold.holds(0) and not threshold.holds(1)
+
+
+def _zero_tolerance(rule: QualityRule, metric: str) -> bool:
     return (
         rule.kind == "library"
-        and rule.metric == "invalidValues"
+        and rule.metric == metric
         and rule.unit is Unit.ROWS
-        and rule.threshold.tolerates_nothing
+        and _tolerates_nothing(rule.threshold)
     )
+
+
+def _is_row_rule(rule: QualityRule) -> bool:
+    """An invalidValues rule that fails on the first bad value: a constraint on each row."""
+    return _zero_tolerance(rule, "invalidValues")
 
 
 def _rejects(rule: QualityRule) -> bool:
@@ -633,18 +748,42 @@ def _rejects(rule: QualityRule) -> bool:
     return _is_row_rule(rule) and rule.severity is Severity.ERROR
 
 
-def _allowed_values(column: Column) -> frozenset | None:
+def _spells_required(rule: QualityRule, column: Column) -> bool:
+    """True when `rule` says exactly what `column`'s `required: true` says: no null, judged
+    per row, at the severity the required check has (a key's is always an error)."""
+    if not column.required or not _zero_tolerance(rule, "nullValues"):
+        return False
+    severity = Severity.ERROR if column.is_primary_key else column.severity
+    return rule.severity is severity
+
+
+def _crossed_rules(
+    old: tuple[QualityRule, ...], new: tuple[QualityRule, ...]
+) -> list[tuple[QualityRule, QualityRule]]:
+    """Rules checking the same thing that are a row rule on one side only."""
+    pairs: list[tuple[QualityRule, QualityRule]] = []
+    remaining = list(new)
+    for rule in old:
+        match = next((r for r in remaining if _rule_key(r) == _rule_key(rule)), None)
+        if match is None:
+            continue
+        remaining.remove(match)
+        if _is_row_rule(rule) != _is_row_rule(match):
+            pairs.append((rule, match))
+    return pairs
+
+
+def _allowed_values(column: Column, rules: tuple[QualityRule, ...]) -> frozenset | None:
     """The values the column may hold (ODCS 3.2 enum and invalidValues rules), or None."""
     allowed: frozenset | None = None if column.enum is None else frozenset(column.enum)
-    for rule in column.quality:
+    for rule in rules:
         if _rejects(rule) and "validValues" in rule.arguments:
             values = frozenset(rule.arguments["validValues"])
             allowed = values if allowed is None else allowed & values
     return allowed
 
 
-def _diff_enum(old: Column, new: Column, delta: _Emit) -> Iterator[_Delta]:
-    before, after = _allowed_values(old), _allowed_values(new)
+def _diff_enum(before: frozenset | None, after: frozenset | None, delta: _Emit) -> Iterator[_Delta]:
     if before == after:
         return
     if before is None:
@@ -677,16 +816,15 @@ def _show(values: frozenset | None) -> str:
     return "[" + ", ".join(repr(v) for v in sorted(values or (), key=repr)) + "]"
 
 
-def _patterns(column: Column) -> frozenset[str]:
+def _patterns(column: Column, rules: tuple[QualityRule, ...]) -> frozenset[str]:
     found = {column.pattern} if column.pattern is not None else set()
-    for rule in column.quality:
+    for rule in rules:
         if _rejects(rule) and "pattern" in rule.arguments:
             found.add(str(rule.arguments["pattern"]))
     return frozenset(found)
 
 
-def _diff_patterns(old: Column, new: Column, delta: _Emit) -> Iterator[_Delta]:
-    before, after = _patterns(old), _patterns(new)
+def _diff_patterns(before: frozenset[str], after: frozenset[str], delta: _Emit) -> Iterator[_Delta]:
     if before == after:
         return
     # Whether one regular expression admits a subset of another cannot be told in general:
@@ -735,25 +873,119 @@ def _rule_label(rule: QualityRule) -> str:
     return f"quality rule {label} ({rule.threshold} {rule.unit.value})"
 
 
-def _accepted_measures(rule: QualityRule) -> tuple[Bound, Bound] | None:
-    """The measured values a rule accepts, as an interval; None for the mustNot* operators."""
-    threshold = rule.threshold
+Interval = tuple[Bound, Bound]
+
+
+def _threshold_intervals(threshold: Threshold) -> list[Interval]:
+    """The numbers a threshold accepts, as intervals (two for the mustNot* operators)."""
     value = threshold.value
     match threshold.operator:
         case "mustBe":
-            return (value, True), (value, True)
+            return [((value, True), (value, True))]
+        case "mustNotBe":
+            return [(None, (value, False)), ((value, False), None)]
         case "mustBeGreaterThan":
-            return (value, False), None
+            return [((value, False), None)]
         case "mustBeGreaterOrEqualTo":
-            return (value, True), None
+            return [((value, True), None)]
         case "mustBeLessThan":
-            return None, (value, False)
+            return [(None, (value, False))]
         case "mustBeLessOrEqualTo":
-            return None, (value, True)
-        case "mustBeBetween":
-            low, high = value  # type: ignore[misc]
-            return (low, True), (high, True)
-    return None
+            return [(None, (value, True))]
+    low, high = value  # type: ignore[misc]
+    if threshold.operator == "mustBeBetween":
+        return [((low, True), (high, True))]
+    return [(None, (low, False)), ((high, False), None)]  # mustNotBeBetween
+
+
+def _whole_numbers(interval: Interval) -> Interval | None:
+    """The counts (whole numbers from 0) in an interval, as closed bounds; None if none."""
+    low, high = interval
+    start = 0
+    if low is not None:
+        start = max(0, math.ceil(low[0]) if low[1] else math.floor(low[0]) + 1)
+    if high is None:
+        return (start, True), None
+    end = math.floor(high[0]) if high[1] else math.ceil(high[0]) - 1
+    return ((start, True), (end, True)) if start <= end else None
+
+
+def _clip(interval: Interval, floor: float, ceiling: float) -> Interval | None:
+    """An interval of real numbers cut to [floor, ceiling]; None if nothing is left."""
+    low, high = interval
+    if low is None or low[0] < floor:
+        low = (floor, True)
+    if high is None or high[0] > ceiling:
+        high = (ceiling, True)
+    if low[0] > high[0] or (low[0] == high[0] and not (low[1] and high[1])):
+        return None
+    return low, high
+
+
+def _accepted_measures(rule: QualityRule) -> list[Interval]:
+    """Every measurement a rule accepts, as disjoint intervals in order.
+
+    Row counts (a library metric in rows) are whole numbers from 0, so `mustBe: 0` accepts
+    {0} and `mustBeLessThan: 5` accepts {0..4}; a percentage lies in [0, 100]; a SQL result
+    can be any number.
+    """
+    pieces = _threshold_intervals(rule.threshold)
+    if rule.kind == "library" and rule.unit is Unit.ROWS:
+        counts = [p for p in map(_whole_numbers, pieces) if p is not None]
+        return _merge(counts, whole=True)
+    if rule.kind == "library":
+        percents = [p for p in (_clip(p, 0.0, 100.0) for p in pieces) if p is not None]
+        return _merge(percents, whole=False)
+    return _merge(pieces, whole=False)
+
+
+def _merge(intervals: list[Interval], *, whole: bool) -> list[Interval]:
+    """Overlapping or touching intervals joined, so each connected run is one interval."""
+
+    def start(interval: Interval) -> tuple:
+        low = interval[0]
+        return (0, 0, 0) if low is None else (1, low[0], 0 if low[1] else 1)
+
+    merged: list[Interval] = []
+    for interval in sorted(intervals, key=start):
+        if merged and _joins(merged[-1], interval, whole=whole):
+            last = merged[-1]
+            if _compare_upper(last[1], interval[1]) < 0:  # the new one reaches further
+                merged[-1] = (last[0], interval[1])
+            continue
+        merged.append(interval)
+    return merged
+
+
+def _joins(first: Interval, second: Interval, *, whole: bool) -> bool:
+    """Whether `second` (which starts no earlier) overlaps or touches `first`."""
+    end, begin = first[1], second[0]
+    if end is None or begin is None:
+        return True
+    if whole:
+        return begin[0] <= end[0] + 1
+    return begin[0] < end[0] or (begin[0] == end[0] and (begin[1] or end[1]))
+
+
+def _contains(outer: Interval, inner: Interval) -> bool:
+    # _compare_* give +1 when the second bound admits less than the first.
+    return _compare_lower(outer[0], inner[0]) >= 0 and _compare_upper(outer[1], inner[1]) >= 0
+
+
+def _subset(inner: list[Interval], outer: list[Interval]) -> bool:
+    return all(any(_contains(o, i) for o in outer) for i in inner)
+
+
+def _measures_effect(before: list[Interval], after: list[Interval]) -> Effect:
+    """Accepting more measurements (bad rows, row counts) accepts more data."""
+    wider, narrower = _subset(before, after), _subset(after, before)
+    if wider and narrower:
+        return Effect.NEUTRAL
+    if wider:
+        return Effect.LOOSENED
+    if narrower:
+        return Effect.TIGHTENED
+    return Effect.INCOMPATIBLE
 
 
 def _diff_quality(
@@ -761,11 +993,15 @@ def _diff_quality(
     column: str | None,
     old: tuple[QualityRule, ...],
     new: tuple[QualityRule, ...],
+    redundant_old: Callable[[QualityRule], bool] = lambda rule: False,
+    redundant_new: Callable[[QualityRule], bool] = lambda rule: False,
 ) -> Iterator[_Delta]:
     remaining = list(new)
     for rule in old:
         match = next((r for r in remaining if _rule_key(r) == _rule_key(rule)), None)
         if match is None:
+            if redundant_old(rule):
+                continue
             yield _Delta(
                 table,
                 column,
@@ -778,6 +1014,8 @@ def _diff_quality(
         remaining.remove(match)
         yield from _diff_rule(table, column, rule, match)
     for rule in remaining:
+        if redundant_new(rule):
+            continue
         yield _Delta(
             table,
             column,
@@ -791,13 +1029,10 @@ def _diff_quality(
 def _diff_rule(
     table: str, column: str | None, old: QualityRule, new: QualityRule
 ) -> Iterator[_Delta]:
-    if old.threshold != new.threshold:
-        before, after = _accepted_measures(old), _accepted_measures(new)
-        if before is None or after is None:
-            effect = Effect.INCOMPATIBLE
-        else:
-            # Accepting more measurements (bad rows, row counts) accepts more data.
-            effect = _interval_effect(before, after)
+    effect = _measures_effect(_accepted_measures(old), _accepted_measures(new))
+    # The same measurements spelled another way (`mustBeLessThan: 5`, `mustBeLessOrEqualTo:
+    # 4` on a count) are not a change, as equivalent range bounds are not.
+    if effect is not Effect.NEUTRAL:
         yield _Delta(
             table,
             column,

@@ -6,14 +6,18 @@ would need rounding or guessing (a 39-digit decimal, a code with leading zeros) 
 type that holds it as written, TEXT, because a contract that rejects its own sample, or
 silently changes it, is worse than one a reviewer has to tighten.
 
-CSV is read as text and typed here; NDJSON and Parquet keep the types their readers give,
-with string columns refined where the text proves a date, a timestamp or a UUID.
+CSV and Parquet are read by `dataward.sources`, the readers validation uses; CSV comes as
+text and is typed here. NDJSON is parsed here, so each value keeps its JSON kind (a number
+or a string of digits). String columns are refined where the text proves a date, a
+timestamp or a UUID, by the grammar validation parses. A Parquet column no contract type
+holds (durations, bytes that are not UTF-8) is refused with a SourceError naming it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -43,6 +47,14 @@ from dataward.sources import (
     read_batches,
     read_columns,
 )
+from dataward.sources.iso8601 import (
+    AWARE_TEXT,
+    DATE_TEXT,
+    NAIVE_TEXT,
+    parse_aware,
+    parse_date,
+    parse_naive,
+)
 
 API_VERSION = "v3.1.0"
 
@@ -51,16 +63,16 @@ API_VERSION = "v3.1.0"
 ENUM_MAX_VALUES = 20
 ENUM_MIN_ROWS_PER_VALUE = 10
 
-_BOOLEAN = r"^(?i:true|false)$"
-_INTEGER = r"^[+-]?\d+$"
-_DECIMAL = r"^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$"
-_FLOAT = r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:inf|infinity|nan))$"
+# Only ASCII: Polars' regular expressions are Unicode-aware, so `\d` would match `١٢` and
+# `(?i:false)` would match "fal\u017fe" (a long s), neither of which validation casts.
+_BOOLEAN = r"^(?:[tT][rR][uU][eE]|[fF][aA][lL][sS][eE])$"
+_INTEGER = r"^[+-]?[0-9]+$"
+_DECIMAL = r"^[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)$"
+_NON_FINITE = r"[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN]"
+_FLOAT = rf"^[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|{_NON_FINITE})$"
 # "007" is a code, not the number 7: reading it as a number would lose the zeros.
-_LEADING_ZERO = r"^[+-]?0\d"
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_TIME = r"\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?"
-_TIMESTAMP = rf"^\d{{4}}-\d{{2}}-\d{{2}}[Tt ]{_TIME}$"
-_TIMESTAMPTZ = rf"^\d{{4}}-\d{{2}}-\d{{2}}[Tt ]{_TIME}(?:[Zz]|[+-]\d{{2}}:?\d{{2}})$"
+_LEADING_ZERO = r"^[+-]?0[0-9]"
+_NON_ASCII = r"[^\x00-\x7F]"
 
 _LOGICAL_TYPES: dict[TypeKind, str] = {
     **{kind: "integer" for kind in INTEGER_KINDS},
@@ -108,9 +120,10 @@ def infer_contract(
 
     Paths may be globs; all files must have one format (CSV, NDJSON or Parquet, told by
     the extension) and their columns are combined by name. With `sample_rows`, only the
-    first rows are read. Files are read by the same readers `dataward validate` uses, so
-    the draft describes exactly what validation will see. Raises SourceError when a file
-    cannot be read or holds nothing to infer from.
+    first rows are read. CSV and Parquet go through the readers `dataward validate` uses;
+    NDJSON is parsed here to keep each value's JSON kind. Raises SourceError when a file
+    cannot be read, holds nothing to infer from, or has a Parquet column no contract type
+    holds (a duration, or bytes that are not UTF-8).
     """
     if not paths:
         raise UsageError("name at least one data file to infer a contract from")
@@ -183,15 +196,56 @@ def _read_typed(data: DataFile, limit: int | None) -> pl.DataFrame:
             break
     if batches:
         frame = pl.concat(batches)
-        return frame if limit is None else frame.head(limit)
-    if data.format == "parquet":
+        frame = frame if limit is None else frame.head(limit)
+    elif data.format == "parquet":
         try:
-            return pl.DataFrame(schema=pl.read_parquet_schema(data.path))
+            frame = pl.DataFrame(schema=pl.read_parquet_schema(data.path))
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise SourceError(
                 f"not a readable Parquet file: {exc}", Location(file=data.name)
             ) from None
-    return pl.DataFrame(schema={name: pl.String for name in read_columns(data)})
+    else:
+        return pl.DataFrame(schema={name: pl.String for name in read_columns(data)})
+    if data.format == "parquet":
+        for series in frame.iter_columns():
+            _check_parquet_column(data, series)
+    return frame
+
+
+def _check_parquet_column(data: DataFile, series: pl.Series) -> None:
+    """Refuse a column no contract type can hold, naming it, rather than guess at it.
+
+    Durations have no contract type (there is no INTERVAL) and no text form validation
+    could read back; bytes are only text when every value is UTF-8.
+    """
+    dtype = series.dtype
+    where = Location(file=data.name)
+    if isinstance(dtype, pl.Duration):
+        raise SourceError(
+            f"column {series.name!r} holds durations ({dtype}), which no contract type "
+            "holds: convert it to a number (of seconds, say) or drop it",
+            where,
+        )
+    if dtype == pl.Binary:
+        for row, value in enumerate(series.to_list(), start=1):
+            try:
+                if value is not None:
+                    value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise SourceError(
+                    f"column {series.name!r} holds bytes that are not UTF-8 text, "
+                    "which no contract type holds",
+                    Location(file=data.name, row=row),
+                ) from None
+    if _contract_type_of(dtype) is None:
+        try:
+            series.cast(pl.String)
+        except pl.exceptions.PolarsError:
+            raise SourceError(
+                f"column {series.name!r} has Parquet type {dtype}, which no contract type "
+                "holds and which has no text form",
+                where,
+            ) from None
 
 
 def _read_ndjson(data: DataFile, limit: int | None, kinds: dict[str, set[str]]) -> pl.DataFrame:
@@ -369,37 +423,38 @@ def _numeric_from_text(values: pl.Series) -> tuple[DataType, pl.Series] | None:
         precision = max(1, int(whole.str.len_chars().max() or 0) + scale)  # type: ignore[arg-type]
         if precision > MAX_DECIMAL_PRECISION:
             return None  # no exact type holds it; TEXT keeps every digit
-        data_type = DataType(TypeKind.DECIMAL, precision=precision, scale=scale)
-        return data_type, values.cast(pl.Decimal(precision, scale))
+        as_decimal = values.cast(pl.Decimal(precision, scale), strict=False)
+        if as_decimal.null_count() == 0:
+            data_type = DataType(TypeKind.DECIMAL, precision=precision, scale=scale)
+            return data_type, as_decimal
     if _all_match(values, _FLOAT):
-        return DataType(TypeKind.DOUBLE), values.cast(pl.Float64)
+        as_float = values.cast(pl.Float64, strict=False)
+        if as_float.null_count() == 0:
+            return DataType(TypeKind.DOUBLE), as_float
     return None
+
+
+# Dates and timestamps in exactly the grammar `dataward validate` accepts, parsed by the
+# same functions, so a column is only typed so when validation will read every value.
+_TEMPORAL_TEXT: tuple[tuple[TypeKind, str, Callable[[pl.Expr], pl.Expr]], ...] = (
+    (TypeKind.DATE, DATE_TEXT, parse_date),
+    (TypeKind.TIMESTAMPTZ, AWARE_TEXT, parse_aware),
+    (TypeKind.TIMESTAMP, NAIVE_TEXT, parse_naive),
+)
 
 
 def _refine_text(values: pl.Series) -> tuple[DataType, pl.Series] | None:
     """Dates, timestamps and UUIDs, which every format can only carry as text."""
-    if _all_match(values, _DATE):
-        parsed = values.str.to_date("%Y-%m-%d", strict=False)
-        if parsed.null_count() == 0:
-            return DataType(TypeKind.DATE), parsed
-    for pattern, kind in ((_TIMESTAMPTZ, TypeKind.TIMESTAMPTZ), (_TIMESTAMP, TypeKind.TIMESTAMP)):
-        if _all_match(values, pattern):
-            parsed = _parse_timestamps(values, with_offset=kind is TypeKind.TIMESTAMPTZ)
-            if parsed is not None:
-                return DataType(kind), parsed
+    if not _any_match(values, _NON_ASCII):
+        for kind, pattern, parse in _TEMPORAL_TEXT:
+            if _all_match(values, pattern):
+                parsed = values.to_frame("value").select(parse(pl.col("value"))).to_series()
+                if parsed.null_count() == 0:
+                    return DataType(kind), parsed
     if _all_match(values, UUID_PATTERN):
-        return DataType(TypeKind.UUID), values
+        # Validation keeps one spelling per UUID: `A1...` and `a1...` are the same key.
+        return DataType(TypeKind.UUID), values.str.to_lowercase()
     return None
-
-
-def _parse_timestamps(values: pl.Series, *, with_offset: bool) -> pl.Series | None:
-    text = values.str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt ]", "${1}T")
-    fmt = "%Y-%m-%dT%H:%M:%S%.f"
-    if with_offset:
-        text = text.str.replace(r"[Zz]$", "+00:00")
-        fmt += "%z"
-    parsed = text.str.to_datetime(fmt, time_unit="ns", strict=False)
-    return parsed if parsed.null_count() == 0 else None
 
 
 def _type_from_json(
@@ -425,35 +480,58 @@ def _type_from_json(
     return DataType(TypeKind.TEXT), values
 
 
+def _contract_type_of(dtype: pl.DataType) -> TypeKind | None:
+    """The kind of contract type a Parquet type maps to directly; None when it has none."""
+    if isinstance(dtype, pl.Decimal):
+        return TypeKind.DECIMAL
+    if dtype == pl.Boolean:
+        return TypeKind.BOOLEAN
+    if dtype.is_integer():
+        return TypeKind.INTEGER  # the width is chosen by _integer_type
+    if dtype.is_float():
+        return TypeKind.REAL if dtype == pl.Float32 else TypeKind.DOUBLE
+    if dtype == pl.Date:
+        return TypeKind.DATE
+    if isinstance(dtype, pl.Datetime):
+        return TypeKind.TIMESTAMPTZ if dtype.time_zone else TypeKind.TIMESTAMP
+    if isinstance(dtype, pl.List | pl.Array | pl.Struct):
+        return TypeKind.JSON
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return TypeKind.TEXT
+    return None
+
+
 def _type_from_dtype(
     dtype: pl.DataType, values: pl.Series, notes: list[str]
 ) -> tuple[DataType, pl.Series]:
     """Parquet's own types, mapped to the contract type that holds every value exactly."""
+    kind = _contract_type_of(dtype)
     if isinstance(dtype, pl.Decimal):
         precision = dtype.precision or MAX_DECIMAL_PRECISION
         return DataType(TypeKind.DECIMAL, precision=precision, scale=dtype.scale or 0), values
-    if dtype == pl.Boolean:
-        return DataType(TypeKind.BOOLEAN), values
     if dtype.is_integer():
         return _integer_type(dtype, notes), values
-    if dtype == pl.Float32:
-        return DataType(TypeKind.REAL), values
-    if dtype.is_float():
-        return DataType(TypeKind.DOUBLE), values
-    if dtype == pl.Date:
-        return DataType(TypeKind.DATE), values
-    if isinstance(dtype, pl.Datetime):
-        kind = TypeKind.TIMESTAMPTZ if dtype.time_zone else TypeKind.TIMESTAMP
-        return DataType(kind), values
-    if isinstance(dtype, pl.List | pl.Array | pl.Struct):
-        return DataType(TypeKind.JSON), values
-    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+    if _has_nanoseconds(values):
+        # Contract timestamps hold microseconds; validation refuses to truncate.
+        notes.append("timestamps with nanoseconds, which TIMESTAMP would truncate: kept as text")
+        return DataType(TypeKind.TEXT), values.cast(pl.String)
+    if kind is TypeKind.TEXT:
         text = values.cast(pl.String)
         refined = _refine_text(text) if text.len() else None
         return refined if refined is not None else (DataType(TypeKind.TEXT), text)
-    # Times of day, durations, bytes: no contract type holds them yet; a reviewer decides.
+    if kind is not None:
+        return DataType(kind), values
+    # Times of day, UTF-8 bytes: no contract type holds them, but validation reads their
+    # text (durations and other bytes were refused while reading). A reviewer decides.
     notes.append(f"Parquet type {dtype} has no contract type: kept as text")
-    return DataType(TypeKind.TEXT), values.cast(pl.String, strict=False)
+    return DataType(TypeKind.TEXT), values.cast(pl.String)
+
+
+def _has_nanoseconds(values: pl.Series) -> bool:
+    dtype = values.dtype
+    if not isinstance(dtype, pl.Datetime) or dtype.time_unit != "ns":
+        return False
+    return bool((values.dt.nanosecond() % 1000 != 0).any())
 
 
 def _integer_type(dtype: pl.DataType, notes: list[str]) -> DataType:
