@@ -14,7 +14,8 @@ import structlog
 
 
 def configure(*, json: bool | None = None, level: str = "info") -> None:
-    """Render JSON when stderr is not a terminal (or when asked), console output otherwise."""
+    """JSON lines when stdout is not a terminal (a machine is reading), console lines when it
+    is; `json` forces either. Events always go to stderr."""
     if json is None:
         # Piped output means a machine is reading: JSON. A person at a terminal: console.
         json = not sys.stdout.isatty()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dataward.checks.model import Check, CheckKind, Scope
@@ -59,7 +59,7 @@ def evaluate(
         elif check.kind is CheckKind.FRESHNESS:
             row = first_row(freshness_query(check, table, dialect, schema))
             newest = None if row is None else row[0]
-            age = None if newest is None else _age_seconds(newest)
+            age = None if newest is None else freshness_age(newest).total_seconds()
             passed = (
                 age is not None
                 and check.latency is not None
@@ -69,10 +69,11 @@ def evaluate(
     return verdicts
 
 
-def _age_seconds(newest: datetime | date) -> float:
+def freshness_age(newest: datetime | date) -> timedelta:
+    """How old the newest value is now (a date counts from its midnight, UTC)."""
     now = datetime.now(UTC)
     if isinstance(newest, datetime):
         if newest.tzinfo is None:
-            return (now.replace(tzinfo=None) - newest).total_seconds()
-        return (now - newest).total_seconds()
-    return (now.date() - newest).total_seconds()
+            return now.replace(tzinfo=None) - newest
+        return now - newest
+    return now.date() - newest

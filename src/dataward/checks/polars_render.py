@@ -7,7 +7,6 @@ same verdicts can be summed, filtered on, and compared with the SQL renderer's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -62,8 +61,6 @@ def literal(value: Any, data_type: DataType | None) -> pl.Expr:
         return pl.lit(value).cast(dtype)
     if kind in FLOAT_KINDS:
         return pl.lit(float(value), dtype=pl.Float64())
-    if isinstance(value, datetime | date):
-        return pl.lit(value, dtype=dtype)
     return pl.lit(value, dtype=dtype)
 
 

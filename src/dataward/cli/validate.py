@@ -49,8 +49,10 @@ def validate(
     log.info("validate.start", files=[f.name for f in files])
     try:
         chosen = loaded.table(table)
-    except KeyError as exc:
-        raise UsageError(f"no table {exc.args[0]!r} in the contract") from None
+    except KeyError:
+        names = ", ".join(t.name for t in loaded.tables)
+        what = f"no table {table!r} in the contract" if table else "the contract has several tables"
+        raise UsageError(f"{what}; pass --table with one of: {names}") from None
     result = _run(loaded, files, chosen.name, rejects, allow_extra_columns, examples, log)
     log.info(
         "validate.finish",

@@ -10,13 +10,13 @@ rows that would be loaded (those no row check rejected).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from dataward.checks import Check, CheckKind, Scope, compile_checks
+from dataward.checks.at_rest import freshness_age
 from dataward.checks.polars_render import polars_type, violation
 from dataward.contract.model import Contract, Severity, Table
 from dataward.errors import InfrastructureError, Location, SourceError, UsageError
@@ -465,7 +465,7 @@ class _Run:
                 outcome.passed = False
                 outcome.message += " (no value found)"
             else:
-                age = _age(newest)
+                age = freshness_age(newest)
                 outcome.measured = age.total_seconds()
                 outcome.passed = check.latency is not None and age <= check.latency
         else:
@@ -528,10 +528,3 @@ class _Run:
             raise InfrastructureError(
                 f"cannot write rejects: {exc.strerror}", Location(file=str(path))
             ) from None
-
-
-def _age(newest: datetime | date) -> timedelta:
-    now = datetime.now(UTC)
-    if isinstance(newest, datetime):
-        return now - newest if newest.tzinfo else now.replace(tzinfo=None) - newest
-    return now.date() - newest
