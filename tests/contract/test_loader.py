@@ -457,3 +457,16 @@ def test_a_key_given_twice_is_refused_with_its_second_line():
     )
     error = assert_contract_error(text, "appears twice", "maxLength")
     assert error.location.path == "schema[0].properties[0].logicalTypeOptions"
+
+
+def test_engine_dependent_pattern_classes_warn():
+    contract = parse_contract(
+        contract_text(
+            "      - name: zip\n        physicalType: TEXT\n"
+            "        logicalTypeOptions: {pattern: '^\\\\d{5}$'}\n"
+            "      - name: code\n        physicalType: TEXT\n"
+            "        logicalTypeOptions: {pattern: '^[0-9]{5}$'}\n"
+        )
+    )
+    (warning,) = contract.warnings
+    assert "[0-9]" in warning.message and warning.path.startswith("schema[0].properties[0]")

@@ -230,7 +230,8 @@ def _build_contract(reader: _Reader, doc: OpenDataContractStandard) -> Contract:
         settings=settings,
     )
     freshness = _build_freshness(reader, doc, contract)
-    contract = replace(contract, freshness=freshness, warnings=_money_warnings(contract))
+    warnings = _money_warnings(contract) + _pattern_warnings(contract)
+    contract = replace(contract, freshness=freshness, warnings=warnings)
     _check_foreign_keys(reader, contract)
     return contract
 
@@ -255,6 +256,27 @@ def _money_warnings(contract: Contract) -> tuple[ContractWarning, ...]:
                         "floating point cannot hold 0.10 exactly and sums drift by cents; "
                         "use DECIMAL(19,4)",
                         f"{column.path}.physicalType",
+                        column.line,
+                    )
+                )
+    return tuple(found)
+
+
+# Classes whose meaning differs between the engines on non-ASCII text or newlines.
+_ENGINE_DEPENDENT = re.compile(r"(?<!\\)(\\[dDwWsSb])")
+
+
+def _pattern_warnings(contract: Contract) -> tuple[ContractWarning, ...]:
+    found = []
+    for table in contract.tables:
+        for column in table.columns:
+            if column.pattern and _ENGINE_DEPENDENT.search(column.pattern):
+                found.append(
+                    ContractWarning(
+                        f"pattern {column.pattern!r} uses \\d, \\w, \\s or \\b, which match "
+                        "different characters in Polars, DuckDB and PostgreSQL for non-ASCII "
+                        "text; spell the class out, e.g. [0-9] or [A-Za-z0-9_]",
+                        f"{column.path}.logicalTypeOptions.pattern",
                         column.line,
                     )
                 )
