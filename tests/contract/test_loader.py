@@ -463,7 +463,7 @@ def test_engine_dependent_pattern_classes_warn():
     contract = parse_contract(
         contract_text(
             "      - name: zip\n        physicalType: TEXT\n"
-            "        logicalTypeOptions: {pattern: '^\\\\d{5}$'}\n"
+            "        logicalTypeOptions: {pattern: '^\\d{5}$'}\n"
             "      - name: code\n        physicalType: TEXT\n"
             "        logicalTypeOptions: {pattern: '^[0-9]{5}$'}\n"
         )
