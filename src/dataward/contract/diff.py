@@ -429,11 +429,14 @@ def _diff_column(
     else:
         yield from _diff_type(old, new, delta)
         yield from _diff_lengths(old, new, delta)
-    # `required: true` and a zero-tolerance nullValues rule at the same severity are one rule.
+    # `required: true` is a nullValues rule `mustBe: 0`: spelled either way it is one rule,
+    # and a flag that becomes such a rule with a tolerance (or back) is a threshold change.
     respelled = (old.required and any(_spells_required(r, old) for r in new_rules)) or (
         new.required and any(_spells_required(r, new) for r in old_rules)
     )
-    if old.required != new.required and not respelled:
+    changed = old.required != new.required and not respelled
+    as_rule = _required_as_rule(old, new, old_rules, new_rules) if changed else None
+    if changed and as_rule is None:  # (a pair is compared with the quality rules below)
         if new.required:
             yield delta(
                 "required_added",
@@ -492,11 +495,18 @@ def _diff_column(
         name,
         tuple(r for r in old_rules if not _is_row_rule(r)),
         tuple(r for r in new_rules if not _is_row_rule(r)),
-        # A nullValues rule that only restates the other side's `required: true`.
-        redundant_old=lambda rule: new.required and _spells_required(rule, new),
-        redundant_new=lambda rule: old.required and _spells_required(rule, old),
+        # A nullValues rule that only restates the other side's `required: true`, or that
+        # is compared with it below.
+        redundant_old=lambda rule: (
+            (new.required and _spells_required(rule, new))
+            or (as_rule is not None and rule is as_rule[0])
+        ),
+        redundant_new=lambda rule: (
+            (old.required and _spells_required(rule, old))
+            or (as_rule is not None and rule is as_rule[1])
+        ),
     )
-    for before, after in crossed:
+    for before, after in [*crossed, *([as_rule] if as_rule else [])]:
         yield from _diff_rule(table, name, before, after)
 
 
@@ -755,6 +765,52 @@ def _spells_required(rule: QualityRule, column: Column) -> bool:
         return False
     severity = Severity.ERROR if column.is_primary_key else column.severity
     return rule.severity is severity
+
+
+def _required_rule(column: Column) -> QualityRule:
+    """`required: true` written as the nullValues rule it amounts to."""
+    return QualityRule(
+        kind="library",
+        metric="nullValues",
+        threshold=Threshold("mustBe", 0),
+        unit=Unit.ROWS,
+        severity=Severity.ERROR if column.is_primary_key else column.severity,
+        arguments={},
+        query=None,
+        name="required",
+        column=column.name,
+        path=column.path,
+        line=column.line,
+    )
+
+
+def _required_as_rule(
+    old: Column,
+    new: Column,
+    old_rules: tuple[QualityRule, ...],
+    new_rules: tuple[QualityRule, ...],
+) -> tuple[QualityRule, QualityRule] | None:
+    """When one side's `required: true` became (or came from) a nullValues rule in rows on
+    the other side, the pair to compare as one rule: the flag as a rule, and that rule."""
+    flagged, flagged_rules, other_rules = (
+        (old, old_rules, new_rules) if old.required else (new, new_rules, old_rules)
+    )
+    keys = {_rule_key(rule) for rule in flagged_rules}
+    candidate = next(
+        (
+            rule
+            for rule in other_rules
+            if rule.kind == "library"
+            and rule.metric == "nullValues"
+            and rule.unit is Unit.ROWS
+            and _rule_key(rule) not in keys
+        ),
+        None,
+    )
+    if candidate is None:
+        return None
+    required = _required_rule(flagged)
+    return (required, candidate) if flagged is old else (candidate, required)
 
 
 def _crossed_rules(

@@ -47,6 +47,7 @@ from dataward.sources import (
     read_batches,
     read_columns,
 )
+from dataward.sources.files import _json_record
 from dataward.sources.iso8601 import (
     AWARE_TEXT,
     DATE_TEXT,
@@ -263,6 +264,8 @@ def _read_ndjson(data: DataFile, limit: int | None, kinds: dict[str, set[str]]) 
                 line = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
                 if not line.strip():
                     continue
+                # The NDJSON reader's own parser: what it refuses (duplicate keys, NaN), the
+                # draft refuses too.
                 records.append(_json_record(data, number, line))
     except OSError as exc:
         raise SourceError(f"cannot read file: {exc.strerror}", Location(file=data.name)) from None
@@ -279,22 +282,6 @@ def _read_ndjson(data: DataFile, limit: int | None, kinds: dict[str, set[str]]) 
                 kinds.setdefault(name, set()).add(_json_kind(value))
             columns[name].append(_json_text(value))
     return pl.DataFrame(columns, schema={name: pl.String for name in names})
-
-
-def _json_record(data: DataFile, line: int, raw: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(raw, parse_float=Decimal)
-    except UnicodeDecodeError as exc:
-        raise SourceError(
-            f"invalid UTF-8: {exc.reason}", Location(file=data.name, line=line)
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise SourceError(
-            f"malformed JSON: {exc.msg}", Location(file=data.name, line=line, column=exc.colno)
-        ) from None
-    if not isinstance(value, dict):
-        raise SourceError("each line must be a JSON object", Location(file=data.name, line=line))
-    return value
 
 
 def _json_kind(value: Any) -> str:

@@ -524,8 +524,10 @@ def _check_pattern(reader: _Reader, pattern: str, path: tuple) -> None:
         re.compile(pattern)
         pl.Series([""], dtype=pl.String).str.contains(pattern)
     except (re.error, pl.exceptions.ComputeError) as exc:
-        detail = str(exc).strip().splitlines()
-        reason = detail[-1] if detail else "invalid"
+        # Polars says "error: <reason>" among other lines; Python's re says it in one line.
+        lines = [line.strip() for line in str(exc).strip().splitlines()]
+        reasons = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
+        reason = reasons[0] if reasons else (lines[0] if lines else "invalid")
         raise reader.fail(
             path, f"pattern {pattern!r} is not a valid regular expression: {reason}"
         ) from None
