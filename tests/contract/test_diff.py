@@ -36,11 +36,15 @@ def column(physical: str = "INTEGER", **more: Any) -> dict[str, Any]:
 
 
 def valid_values(*values: Any, **more: Any) -> dict[str, Any]:
+    """An invalidValues rule (`mustBe: 0` unless `more` says otherwise; None drops a key)."""
     rule = {"type": "library", "metric": "invalidValues", "mustBe": 0}
-    return {**rule, "arguments": {"validValues": list(values)}, **more}
+    rule = {**rule, "arguments": {"validValues": list(values)}, **more}
+    return {key: value for key, value in rule.items() if value is not None}
 
 
-def write_contract(path: Path, tables: dict[str, list[dict] | dict]) -> Contract:
+def write_contract(
+    path: Path, tables: dict[str, list[dict] | dict], **document_keys: Any
+) -> Contract:
     schema = []
     for name, spec in tables.items():
         table = {"name": name, **spec} if isinstance(spec, dict) else {"name": name}
@@ -54,6 +58,7 @@ def write_contract(path: Path, tables: dict[str, list[dict] | dict]) -> Contract
         "version": "1.0.0",
         "status": "active",
         "schema": schema,
+        **document_keys,
     }
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return load_contract(path)
@@ -62,20 +67,28 @@ def write_contract(path: Path, tables: dict[str, list[dict] | dict]) -> Contract
 def pair(tmp_path: Path, old: Any, new: Any) -> tuple[Contract, Contract]:
     """Contracts for two versions; a list is the properties of table t, a dict names tables."""
 
-    def tables(spec: Any) -> dict:
-        return spec if isinstance(spec, dict) else {"t": spec}
+    def write(path: Path, spec: Any) -> Contract:
+        spec, document_keys = spec if isinstance(spec, tuple) else (spec, {})
+        tables = spec if isinstance(spec, dict) else {"t": spec}
+        return write_contract(path, tables, **document_keys)
 
-    return (
-        write_contract(tmp_path / "old.yaml", tables(old)),
-        write_contract(tmp_path / "new.yaml", tables(new)),
-    )
+    return write(tmp_path / "old.yaml", old), write(tmp_path / "new.yaml", new)
 
 
 def cols(*columns: dict) -> list[dict]:
     return [KEY, *columns]
 
 
-# (id, old, new, expected kind, modes it breaks)
+TZ_PARIS = {"property": "defaultTimezone", "value": "Europe/Paris"}
+TZ_TOKYO = {"property": "defaultTimezone", "value": "Asia/Tokyo"}
+
+
+def latency(hours: int) -> dict[str, Any]:
+    return {"property": "latency", "value": hours, "unit": "h", "element": "t.v"}
+
+
+# (id, old, new, expected kind, modes it breaks); a version is the properties of table t,
+# a dict of tables, or (tables, keys of the contract document).
 CASES: list[tuple[str, Any, Any, str, str]] = [
     # tables: a table is always expected to exist, like a required column
     ("table added", {"t": [KEY]}, {"t": [KEY], "u": [KEY]}, "table_added", BACKWARD),
@@ -526,6 +539,148 @@ CASES: list[tuple[str, Any, Any, str, str]] = [
         cols(column(quality=[{"metric": "nullValues", "mustBe": 0, "severity": "warning"}])),
         "quality_severity_lowered",
         FORWARD,
+    ),
+    (
+        "row rule relaxed to a tolerance",
+        cols(column("TEXT", quality=[valid_values("a", "b")])),
+        cols(column("TEXT", quality=[valid_values("a", "b", mustBe=None, mustBeLessThan=5)])),
+        "quality_threshold_loosened",
+        FORWARD,
+    ),
+    (
+        "tolerance tightened to a row rule",
+        cols(column("TEXT", quality=[valid_values("a", mustBe=None, mustBeLessThan=5)])),
+        cols(column("TEXT", quality=[valid_values("a")])),
+        "quality_threshold_tightened",
+        BACKWARD,
+    ),
+    (
+        "mustNotBe is never a row rule: tightened to mustBe 0",
+        cols(column("TEXT", quality=[valid_values("a", mustBe=None, mustNotBe=3)])),
+        cols(column("TEXT", quality=[valid_values("a")])),
+        "quality_threshold_tightened",
+        BACKWARD,
+    ),
+    (
+        "mustNotBe moved",
+        cols(column(quality=[{"metric": "nullValues", "mustNotBe": 3}])),
+        cols(column(quality=[{"metric": "nullValues", "mustNotBe": 4}])),
+        "quality_threshold_changed",
+        BOTH,
+    ),
+    (
+        "mustNotBe 1 widened to accept any count",
+        cols(column(quality=[{"metric": "nullValues", "mustNotBe": 1}])),
+        cols(column(quality=[{"metric": "nullValues", "mustBeGreaterOrEqualTo": 0}])),
+        "quality_threshold_loosened",
+        FORWARD,
+    ),
+    (
+        "null share allowance raised",
+        cols(column(quality=[{"metric": "nullValues", "mustBeLessThan": 5, "unit": "percent"}])),
+        cols(column(quality=[{"metric": "nullValues", "mustBeLessThan": 6, "unit": "percent"}])),
+        "quality_threshold_loosened",
+        FORWARD,
+    ),
+    # required: true and a zero-tolerance nullValues rule are one rule
+    (
+        "required respelled as a nullValues rule",
+        cols(column(required=True)),
+        cols(column(quality=[{"metric": "nullValues", "mustBe": 0}])),
+        None,
+        NONE,
+    ),
+    (
+        "nullValues rule respelled as required",
+        cols(column(quality=[{"metric": "nullValues", "mustBeLessThan": 1}])),
+        cols(column(required=True)),
+        None,
+        NONE,
+    ),
+    (
+        "required respelled as a rule that only warns",
+        cols(column(required=True)),
+        cols(column(quality=[{"metric": "nullValues", "mustBe": 0, "severity": "warning"}])),
+        "quality_severity_lowered",
+        FORWARD,
+    ),
+    (
+        "required respelled as a rule with a tolerance",
+        cols(column(required=True)),
+        cols(column(quality=[{"metric": "nullValues", "mustBeLessThan": 3}])),
+        "quality_threshold_loosened",
+        FORWARD,
+    ),
+    (
+        "a null tolerance tightened to required",
+        cols(column(quality=[{"metric": "nullValues", "mustBeLessThan": 3}])),
+        cols(column(required=True)),
+        "quality_threshold_tightened",
+        BACKWARD,
+    ),
+    (
+        "required kept, an equivalent nullValues rule added",
+        cols(column(required=True)),
+        cols(column(required=True, quality=[{"metric": "nullValues", "mustBe": 0}])),
+        None,
+        NONE,
+    ),
+    (
+        "a nullValues rule becomes required too",
+        cols(column(quality=[{"metric": "nullValues", "mustBe": 0}])),
+        cols(column(required=True, quality=[{"metric": "nullValues", "mustBe": 0}])),
+        None,
+        NONE,
+    ),
+    # contract settings
+    (
+        "defaultTimezone added",
+        {"t": cols(column("TIMESTAMPTZ"))},
+        ({"t": cols(column("TIMESTAMPTZ"))}, {"customProperties": [TZ_PARIS]}),
+        "default_timezone_added",
+        FORWARD,
+    ),
+    (
+        "defaultTimezone removed",
+        ({"t": cols(column("TIMESTAMPTZ"))}, {"customProperties": [TZ_PARIS]}),
+        {"t": cols(column("TIMESTAMPTZ"))},
+        "default_timezone_removed",
+        BACKWARD,
+    ),
+    (
+        "defaultTimezone changed",
+        ({"t": cols(column("TIMESTAMPTZ"))}, {"customProperties": [TZ_PARIS]}),
+        ({"t": cols(column("TIMESTAMPTZ"))}, {"customProperties": [TZ_TOKYO]}),
+        "default_timezone_changed",
+        BOTH,
+    ),
+    (
+        "defaultTimezone without TIMESTAMPTZ columns",
+        {"t": cols(column("TIMESTAMP"))},
+        ({"t": cols(column("TIMESTAMP"))}, {"customProperties": [TZ_PARIS]}),
+        "default_timezone_added",
+        NONE,
+    ),
+    (
+        "freshness added",
+        {"t": cols(column("TIMESTAMP"))},
+        ({"t": cols(column("TIMESTAMP"))}, {"slaProperties": [latency(4)]}),
+        "freshness_added",
+        NONE,
+    ),
+    (
+        "freshness latency changed",
+        ({"t": cols(column("TIMESTAMP"))}, {"slaProperties": [latency(4)]}),
+        ({"t": cols(column("TIMESTAMP"))}, {"slaProperties": [latency(1)]}),
+        "freshness_changed",
+        NONE,
+    ),
+    (
+        "freshness removed",
+        ({"t": cols(column("TIMESTAMP"))}, {"slaProperties": [latency(4)]}),
+        {"t": cols(column("TIMESTAMP"))},
+        "freshness_removed",
+        NONE,
     ),
     # foreign keys
     (

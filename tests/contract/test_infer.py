@@ -616,6 +616,9 @@ def test_parquet_without_rows_keeps_types_and_notes_it(tmp_path):
         ("ragged.csv", b"a,b\n1,2\n1,2,3\n", "fields"),
         ("broken.ndjson", b'{"a": 1}\n{"a": \n', "malformed JSON"),
         ("list.ndjson", b"[1, 2]\n", "JSON object"),
+        # What validation's NDJSON reader refuses, the draft refuses too.
+        ("twice.ndjson", b'{"a": 1, "a": 2}\n', "appears twice"),
+        ("nan.ndjson", b'{"a": NaN}\n', "NaN"),
         ("data.xlsx", b"whatever", "format"),
     ],
 )

@@ -15,8 +15,9 @@ break: tightened breaks backward, loosened breaks forward, incompatible breaks b
 is broken by anything that is not neutral. Readers ignore columns they do not know (as Avro
 readers ignore unknown fields), so an optional column can come and go freely.
 
-Some changes alter no row's verdict but are still reported, as neutral: a freshness SLA (a
-warning about the pipeline, never a rejected row).
+Contract settings count too: `defaultTimezone` decides whether a TIMESTAMPTZ value without
+an offset is accepted. A freshness SLA alters no row's verdict (it only warns about the
+pipeline) but changes what validate checks, so it is reported as neutral.
 """
 
 from __future__ import annotations
