@@ -47,7 +47,7 @@ from dataward.sources import (
     read_batches,
     read_columns,
 )
-from dataward.sources.files import _json_record
+from dataward.sources.files import json_record
 from dataward.sources.iso8601 import (
     AWARE_TEXT,
     DATE_TEXT,
@@ -266,7 +266,7 @@ def _read_ndjson(data: DataFile, limit: int | None, kinds: dict[str, set[str]]) 
                     continue
                 # The NDJSON reader's own parser: what it refuses (duplicate keys, NaN), the
                 # draft refuses too.
-                records.append(_json_record(data, number, line))
+                records.append(json_record(data, number, line))
     except OSError as exc:
         raise SourceError(f"cannot read file: {exc.strerror}", Location(file=data.name)) from None
     if not records:

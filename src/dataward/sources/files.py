@@ -100,7 +100,7 @@ def read_columns(data: DataFile) -> list[str]:
                 f"not a readable Parquet file: {exc}", Location(file=data.name)
             ) from None
     for line_number, line in _ndjson_lines(data):
-        return list(_json_record(data, line_number, line).keys())
+        return list(json_record(data, line_number, line).keys())
     raise SourceError("file is empty: no records", Location(file=data.name))
 
 
@@ -433,7 +433,7 @@ def _ndjson_lines(data: DataFile) -> Iterator[tuple[int, bytes]]:
                 yield number, raw
 
 
-def _json_record(data: DataFile, line_number: int, raw: bytes) -> dict:
+def json_record(data: DataFile, line_number: int, raw: bytes) -> dict:
     try:
         # Decimals keep every digit they were written with; a float would round them.
         value = json.loads(
@@ -483,7 +483,7 @@ def _ndjson_frame(
 ) -> pl.DataFrame:
     # Parse every line ourselves first: a malformed line must be named, and Polars'
     # reader would report it without a line number.
-    parsed = [_json_record(data, n, raw) for n, raw in zip(numbers, chunk, strict=True)]
+    parsed = [json_record(data, n, raw) for n, raw in zip(numbers, chunk, strict=True)]
     names: dict[str, None] = {}
     for record in parsed:
         names.update(dict.fromkeys(record))
