@@ -450,3 +450,16 @@ def test_dataward_column_names_are_reserved():
 
     with pytest.raises(ContractError, match="dataward's own columns"):
         parse_contract(CONTRACT.format(extra="").replace("name: note", "name: _dw_source"))
+
+
+def test_a_record_of_empty_fields_is_a_record(tmp_path):
+    path = write(tmp_path, "a.csv", "id,amount\n1,1\n,\n2,1\n")
+    rejects = tmp_path / "r.parquet"
+    result = run(path, rejects_path=rejects)
+    assert result.rows == 3
+    assert [(r[0], r[1]) for r in rejected_rows(rejects)] == [(2, 3)]
+
+
+def test_crlf_file_with_trailing_blank_lines(tmp_path):
+    path = write(tmp_path, "a.csv", HEADER.replace("\n", "\r\n") + "1,1,,,\r\n2,1,,,\r\n\r\n\r\n")
+    assert run(path).rows == 2

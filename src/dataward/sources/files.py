@@ -146,27 +146,32 @@ def _csv_header(data: DataFile) -> tuple[list[str], int]:
 
 def _csv_batches(data: DataFile, batch_rows: int) -> Iterator[pl.DataFrame]:
     header, header_lines = _csv_header(data)
-    _check_structure(data)
-    # Without a quote character no value can span lines: the line of each record is then
-    # simply its number plus the header, and the per-batch newline scan is skipped.
-    spans_lines = _contains(data.path, b'"')
+    shape = _shape(data)
     records = 0
     line = header_lines + 1
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
+    blanks_checked = False
 
     def flush() -> pl.DataFrame:
-        nonlocal records, line, pending, pending_rows
+        nonlocal records, line, pending, pending_rows, blanks_checked
         frame = pl.from_arrow(pa.Table.from_batches(pending))
         assert isinstance(frame, pl.DataFrame)
         # One contiguous chunk per column: the checks run ~30% faster on it than on the
         # reader's small blocks, for ~1 ms of copying (done here, in the reader thread).
         frame = frame.rechunk()
+        if not blanks_checked and frame.select(_all_null(header).any()).item():
+            # A blank line and a record of empty fields both read as all nulls; the csv
+            # module tells them apart (rare: only when such a row is there at all).
+            _scan_records(data)
+            blanks_checked = True
         height = frame.height
         rows = pl.int_range(records + 1, records + height + 1, dtype=pl.Int64, eager=True)
-        if spans_lines:
+        if shape.has_quotes:
             lines, line = _record_lines(frame, line)
         else:
+            # Without a quote character no value spans lines: the line is the record's
+            # number plus the header, and the newline scan is skipped.
             lines = pl.int_range(line, line + height, dtype=pl.Int64, eager=True)
             line += height
         records += height
@@ -177,91 +182,98 @@ def _csv_batches(data: DataFile, batch_rows: int) -> Iterator[pl.DataFrame]:
             lines.alias(LINE_COLUMN),
         )
 
+    held: pa.RecordBatch | None = None  # one block behind, so the last one is known
     for batch in _arrow_csv_batches(data, header, header_lines):
-        pending.append(batch)
-        pending_rows += batch.num_rows
-        if pending_rows >= batch_rows:
-            yield flush()
+        if held is not None:
+            pending.append(held)
+            pending_rows += held.num_rows
+            if pending_rows >= batch_rows:
+                yield flush()
+        held = batch
+    if held is not None:
+        pending.append(_without_trailing_blanks(data, held, header, shape.trailing_blank_lines))
     if pending:
         yield flush()
+
+
+def _all_null(header: list[str]) -> pl.Expr:
+    return pl.all_horizontal([pl.col(name).is_null() for name in header])
+
+
+def _without_trailing_blanks(
+    data: DataFile, last: pa.RecordBatch, header: list[str], blank_lines: int
+) -> pa.RecordBatch:
+    """Blank lines after the last record are not records: drop the rows they became."""
+    if blank_lines == 0:
+        return last
+    tail = pl.from_arrow(last.slice(max(0, last.num_rows - blank_lines)))
+    assert isinstance(tail, pl.DataFrame)
+    if tail.height < blank_lines or not tail.select(_all_null(header).all()).item():
+        raise SourceError("unexpected blank lines at the end of the file", Location(file=data.name))
+    return last.slice(0, last.num_rows - blank_lines)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    has_quotes: bool
+    trailing_blank_lines: int
+
+
+def _shape(data: DataFile) -> _Shape:
+    """What the bytes say before parsing: whether any value may be quoted, and how many
+    blank lines end the file. A quote never closed would swallow every record after it,
+    so an odd number of quote characters sends the file to the csv module to say where.
+    """
+    with data.path.open("rb") as handle:
+        try:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file: the header check has already refused it
+            return _Shape(False, 0)
+        with mapped:
+            size = len(mapped)
+            has_quotes = mapped.find(b'"') != -1  # memchr speed: the common answer is no
+            quotes = (
+                sum(
+                    mapped[start : start + _SCAN_BYTES].count(b'"')
+                    for start in range(0, size, _SCAN_BYTES)
+                )
+                if has_quotes
+                else 0
+            )
+            end = size
+            while end > 0 and mapped[end - 1 : end] in (b"\n", b"\r"):
+                end -= 1
+            trailing = mapped[end:size].count(b"\n")
+    if quotes % 2:
+        _scan_records(data)
+    return _Shape(has_quotes, max(0, trailing - 1))
 
 
 _SCAN_BYTES = 64 << 20
 
 
-def _check_structure(data: DataFile) -> None:
-    """Refuse two faults pyarrow would read without complaint.
-
-    A blank line between records would become a record of nulls, and a quote that is
-    never closed would swallow every record after it. Both are found with byte scans;
-    the csv module only runs to tell where, or when quotes make the bytes ambiguous.
-    """
-    with data.path.open("rb") as handle:
-        try:
-            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except ValueError:  # empty file: the header check has already refused it
-            return
-        with mapped:
-            size = len(mapped)
-            quotes = sum(
-                mapped[start : start + _SCAN_BYTES].count(b'"')
-                for start in range(0, size, _SCAN_BYTES)
-            )
-            content_end = size
-            while content_end > 0 and mapped[content_end - 1 : content_end] in (b"\n", b"\r"):
-                content_end -= 1
-            blank = min(
-                (
-                    p
-                    for p in (
-                        mapped.find(b"\n\n", 0, content_end),
-                        mapped.find(b"\n\r\n", 0, content_end),
-                    )
-                    if p != -1
-                ),
-                default=-1,
-            )
-            if quotes == 0 and blank != -1:
-                line = mapped[: blank + 1].count(b"\n") + 1
-                raise SourceError(
-                    "blank line inside the data: it is not a record; remove it",
-                    Location(file=data.name, line=line),
-                )
-    if quotes % 2 or (quotes and blank != -1):
-        _scan_records(data)
-
-
 def _scan_records(data: DataFile) -> None:
-    """Walk the records with the csv module to find a blank record or an open quote."""
+    """Walk the records with the csv module: refuse a quote never closed, or a blank line
+    followed by more records, naming its line."""
     with data.path.open("r", encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=data.delimiter, strict=True)
         start = 1
-        records: list[tuple[int, list[str]]] = []
+        blank_line: int | None = None
         try:
             for record in reader:
-                records.append((start, record))
+                if not record:
+                    blank_line = blank_line or start
+                elif blank_line is not None:
+                    raise SourceError(
+                        "blank line inside the data: it is not a record; remove it",
+                        Location(file=data.name, line=blank_line),
+                    )
                 start = reader.line_num + 1
         except csv.Error:
             raise SourceError(
                 "a quoted value is never closed: every record after it would be swallowed",
                 Location(file=data.name, line=start),
             ) from None
-    last_content = max((line for line, record in records if record), default=0)
-    for line, record in records:
-        if not record and line < last_content:
-            raise SourceError(
-                "blank line inside the data: it is not a record; remove it",
-                Location(file=data.name, line=line),
-            )
-
-
-def _contains(path: Path, needle: bytes) -> bool:
-    with path.open("rb") as handle:
-        try:
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                return mapped.find(needle) != -1
-        except ValueError:  # an empty file cannot be mapped
-            return False
 
 
 def _arrow_csv_batches(
@@ -278,9 +290,9 @@ def _arrow_csv_batches(
     parse_options = pacsv.ParseOptions(
         delimiter=data.delimiter,
         newlines_in_values=True,
-        # Blank lines inside the data were refused by _check_structure; what is left are
-        # blank lines at the end of the file, which are not records.
-        ignore_empty_lines=True,
+        # A blank line becomes a row of nulls: _csv_batches drops those that end the file
+        # and refuses any other (so every record keeps its true line number).
+        ignore_empty_lines=False,
         invalid_row_handler=on_invalid_row,
     )
     convert_options = pacsv.ConvertOptions(
