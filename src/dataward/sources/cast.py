@@ -32,8 +32,10 @@ _BOOLEAN_TEXT = {
 }
 _UUID = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 # An offset only counts after a time of day: `2024-01-05` ends in `-05` but has none.
-_HAS_OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
-_FLOAT_TEXT = r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|infinity|nan)$"
+_HAS_OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_FLOAT_TEXT = (
+    r"^[+-]?([0-9]+\.?[0-9]*([eE][+-]?[0-9]+)?|\.[0-9]+([eE][+-]?[0-9]+)?|inf|infinity|nan)$"
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def _decimal_shape(precision: int, scale: int) -> str:
     whole = precision - scale
     # Leading zeros and trailing fractional zeros carry no information; anything else
     # past the declared digits would have to be rounded, so it is rejected.
-    return rf"^[+-]?0*\d{{0,{whole}}}(\.\d{{0,{scale}}}0*)?$"
+    return rf"^[+-]?0*[0-9]{{0,{whole}}}(\.[0-9]{{0,{scale}}}0*)?$"
 
 
 def cast_column(column: Column, source: pl.DataType, default_timezone: str | None) -> Cast:
@@ -92,10 +94,10 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
         text = raw.cast(pl.String)
         fits = text.str.contains(
             _decimal_shape(data_type.precision, data_type.scale)
-        ) & text.str.contains(r"\d")
+        ) & text.str.contains(r"[0-9]")
         value = pl.when(fits).then(text).otherwise(None).cast(target, strict=False)
-        numeric = text.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")
-        scale_text = rf"^[+-]?\d*\.\d{{0,{data_type.scale}}}0*$|^[+-]?\d+$"
+        numeric = text.str.contains(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$")
+        scale_text = rf"^[+-]?[0-9]*\.[0-9]{{0,{data_type.scale}}}0*$|^[+-]?[0-9]+$"
         reason = (
             pl.when(~numeric)
             .then(bad("a plain decimal number"))

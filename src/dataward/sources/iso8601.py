@@ -15,9 +15,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_DAY = r"\d{4}-\d{2}-\d{2}"
-_TIME = r"\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
-OFFSET = r"(Z|[+-]\d{2}(:?\d{2})?)"
+_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TIME = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
 DATE_TEXT = rf"^{_DAY}$"
 NAIVE_TEXT = rf"^{_DAY}[T ]{_TIME}$"
 AWARE_TEXT = rf"^{_DAY}[T ]{_TIME}{OFFSET}$"
