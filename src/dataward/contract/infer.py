@@ -15,7 +15,6 @@ holds (durations, bytes that are not UTF-8) is refused with a SourceError naming
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ from dataward.sources import (
     read_batches,
     read_columns,
 )
-from dataward.sources.files import json_record
+from dataward.sources.files import ndjson_records, records_as_text
 from dataward.sources.iso8601 import (
     AWARE_TEXT,
     DATE_TEXT,
@@ -257,31 +256,21 @@ def _read_ndjson(data: DataFile, limit: int | None, kinds: dict[str, set[str]]) 
     """
     records: list[dict[str, Any]] = []
     try:
-        with data.path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if limit is not None and len(records) >= limit:
-                    break
-                line = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
-                if not line.strip():
-                    continue
-                # The NDJSON reader's own parser: what it refuses (duplicate keys, NaN), the
-                # draft refuses too.
-                records.append(json_record(data, number, line))
+        # The NDJSON reader's own parser: what it refuses (duplicate keys, NaN), the draft
+        # refuses too.
+        for _, record in ndjson_records(data):
+            if limit is not None and len(records) >= limit:
+                break
+            records.append(record)
     except OSError as exc:
         raise SourceError(f"cannot read file: {exc.strerror}", Location(file=data.name)) from None
     if not records:
         raise SourceError("file is empty: no records", Location(file=data.name))
-    names: dict[str, None] = {}
     for record in records:
-        names.update(dict.fromkeys(record))
-    columns: dict[str, list[str | None]] = {name: [] for name in names}
-    for record in records:
-        for name in names:
-            value = record.get(name)
+        for name, value in record.items():
             if value is not None:
                 kinds.setdefault(name, set()).add(_json_kind(value))
-            columns[name].append(_json_text(value))
-    return pl.DataFrame(columns, schema={name: pl.String for name in names})
+    return records_as_text(records)
 
 
 def _json_kind(value: Any) -> str:
@@ -292,16 +281,6 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     return "array" if isinstance(value, list) else "object"
-
-
-def _json_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _combine(frames: list[pl.DataFrame], files: list[DataFile]) -> pl.DataFrame:

@@ -100,7 +100,7 @@ def read_columns(data: DataFile) -> list[str]:
                 f"not a readable Parquet file: {exc}", Location(file=data.name)
             ) from None
     for line_number, line in _ndjson_lines(data):
-        return list(json_record(data, line_number, line).keys())
+        return list(_json_record(data, line_number, line).keys())
     raise SourceError("file is empty: no records", Location(file=data.name))
 
 
@@ -445,7 +445,25 @@ def _ndjson_lines(data: DataFile) -> Iterator[tuple[int, bytes]]:
                 yield number, raw
 
 
-def json_record(data: DataFile, line_number: int, raw: bytes) -> dict:
+def ndjson_records(data: DataFile) -> Iterator[tuple[int, dict]]:
+    """Each record of an NDJSON file with its line; blank lines are not records."""
+    for number, raw in _ndjson_lines(data):
+        yield number, _json_record(data, number, raw)
+
+
+def records_as_text(records: list[dict]) -> pl.DataFrame:
+    """Records as a frame of text columns (the cast step parses them), one per key seen."""
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record))
+    columns: dict[str, list[str | None]] = {name: [] for name in names}
+    for record in records:
+        for name in names:
+            columns[name].append(json_text(record.get(name)))
+    return pl.DataFrame(columns, schema={name: pl.String for name in names})
+
+
+def _json_record(data: DataFile, line_number: int, raw: bytes) -> dict:
     try:
         # Decimals keep every digit they were written with; a float would round them.
         value = json.loads(
@@ -474,12 +492,14 @@ def json_record(data: DataFile, line_number: int, raw: bytes) -> dict:
 
 
 def _ndjson_batches(data: DataFile) -> Iterator[pl.DataFrame]:
+    # Every line is parsed here first: a malformed line must be named, and Polars' reader
+    # would report it without a line number.
     records = 0
     numbers: list[int] = []
-    chunk: list[bytes] = []
-    for number, raw in _ndjson_lines(data):
+    chunk: list[dict] = []
+    for number, record in ndjson_records(data):
         numbers.append(number)
-        chunk.append(raw if raw.endswith(b"\n") else raw + b"\n")
+        chunk.append(record)
         if len(chunk) >= NDJSON_CHUNK_LINES:
             yield _ndjson_frame(data, numbers, chunk, records)
             records += len(chunk)
@@ -491,19 +511,9 @@ def _ndjson_batches(data: DataFile) -> Iterator[pl.DataFrame]:
 
 
 def _ndjson_frame(
-    data: DataFile, numbers: list[int], chunk: list[bytes], records: int
+    data: DataFile, numbers: list[int], chunk: list[dict], records: int
 ) -> pl.DataFrame:
-    # Parse every line ourselves first: a malformed line must be named, and Polars'
-    # reader would report it without a line number.
-    parsed = [json_record(data, n, raw) for n, raw in zip(numbers, chunk, strict=True)]
-    names: dict[str, None] = {}
-    for record in parsed:
-        names.update(dict.fromkeys(record))
-    columns: dict[str, list[str | None]] = {name: [] for name in names}
-    for record in parsed:
-        for name in names:
-            columns[name].append(_json_text(record.get(name)))
-    frame = pl.DataFrame(columns, schema={name: pl.String for name in names})
+    frame = records_as_text(chunk)
     height = frame.height
     return frame.with_columns(
         pl.lit(data.name).alias(SOURCE_COLUMN),
@@ -532,7 +542,7 @@ def _no_constant(name: str) -> object:
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
 
 
-def _json_text(value: object) -> str | None:
+def json_text(value: object) -> str | None:
     """JSON values as the text the cast step parses; nested values stay JSON text."""
     if value is None:
         return None
