@@ -11,7 +11,7 @@ import pytest
 from dataward.checks import compile_checks
 from dataward.checks.at_rest import evaluate
 from dataward.checks.polars_render import polars_type
-from dataward.checks.sql_render import create_table_sql
+from dataward.checks.sql_render import create_table_sql, identifier
 from dataward.contract.loader import parse_contract
 from dataward.sources import expand_paths
 from dataward.validate import validate_files
@@ -105,16 +105,20 @@ def _validate_as_dict(result):
     }
 
 
-def test_duckdb_at_rest_matches_validate(setup, tmp_path):
-    contract, result, accepted = setup
+def _duckdb_verdicts(tmp_path, contract, accepted):
+    """The checks evaluated at rest in a DuckDB file holding the accepted rows."""
     table = contract.table()
     connection = duckdb.connect(str(tmp_path / "rest.duckdb"))
     connection.execute(create_table_sql(table, "duckdb"))
     connection.register("src", accepted.to_arrow())
     connection.execute(f"INSERT INTO {_q(table.name)} SELECT * FROM src")
-    verdicts = evaluate(
-        lambda q: connection.execute(q).fetchone(), table.name, compile_checks(contract), "duckdb"
-    )
+    checks = compile_checks(contract)
+    return evaluate(lambda q: connection.execute(q).fetchone(), table.name, checks, "duckdb")
+
+
+def test_duckdb_at_rest_matches_validate(setup, tmp_path):
+    contract, result, accepted = setup
+    verdicts = _duckdb_verdicts(tmp_path, contract, accepted)
     expected = _validate_as_dict(result)
     got = _verdicts_as_dict(verdicts)
     # Row checks ran over every row in flight but only over loaded rows at rest: compare
@@ -132,12 +136,8 @@ def test_duckdb_at_rest_matches_validate(setup, tmp_path):
 def test_postgres_at_rest_matches_duckdb(setup, tmp_path, pg_conn):
     contract, _, accepted = setup
     table = contract.table()
-    connection = duckdb.connect(str(tmp_path / "rest.duckdb"))
-    connection.execute(create_table_sql(table, "duckdb"))
-    connection.register("src", accepted.to_arrow())
-    connection.execute(f"INSERT INTO {_q(table.name)} SELECT * FROM src")
     checks = compile_checks(contract)
-    duck = evaluate(lambda q: connection.execute(q).fetchone(), table.name, checks, "duckdb")
+    duck = _duckdb_verdicts(tmp_path, contract, accepted)
     with pg_conn.cursor() as cursor:
         cursor.execute(create_table_sql(table, "postgres"))
         with cursor.copy(f"COPY {_q(table.name)} FROM STDIN") as copy:
@@ -153,4 +153,4 @@ def test_postgres_at_rest_matches_duckdb(setup, tmp_path, pg_conn):
 
 
 def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return identifier(name).sql(dialect="postgres")
