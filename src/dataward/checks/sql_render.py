@@ -247,10 +247,16 @@ def create_table_sql(
     dialect: str,
     schema: str | None = None,
     extra: Sequence[tuple[str, str]] = (),
+    *,
+    name: str | None = None,
+    trailing: Sequence[tuple[str, str, bool]] = (),
+    checks: Sequence[Check] = (),
 ) -> str:
-    """CREATE TABLE for a contract table: its types, NOT NULL and primary key.
+    """CREATE TABLE for a contract table: its types, NOT NULL, primary key and checks.
 
-    `extra` adds columns dataward itself keeps (name, SQL type), e.g. a row id.
+    `extra` adds columns dataward itself keeps (name, SQL type), e.g. a row id, before the
+    contract's; `trailing` (name, SQL type, not null) after them. `checks` become CHECK
+    constraints (row-level predicates over one row only). `name` overrides the table name.
     """
     definitions: list[exp.Expression] = [
         exp.ColumnDef(this=identifier(name), kind=exp.DataType.build(type_text, dialect="postgres"))
@@ -265,12 +271,31 @@ def create_table_sql(
                 this=identifier(col.name), kind=_storage_type(col.type), constraints=constraints
             )
         )
+    for col_name, type_text, not_null in trailing:
+        definitions.append(
+            exp.ColumnDef(
+                this=identifier(col_name),
+                kind=exp.DataType.build(type_text, dialect="postgres"),
+                constraints=[exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())]
+                if not_null
+                else [],
+            )
+        )
     if table.primary_key:
         definitions.append(
-            exp.PrimaryKey(expressions=[identifier(name) for name in table.primary_key])
+            exp.PrimaryKey(expressions=[identifier(key) for key in table.primary_key])
+        )
+    for check in checks:
+        definitions.append(
+            exp.Constraint(
+                this=identifier(f"{check.id}"[:63]),
+                expressions=[exp.CheckColumnConstraint(this=exp.not_(violation(check)))],
+            )
         )
     create = exp.Create(
-        this=exp.Schema(this=table_ref(table.storage_name, schema), expressions=definitions),
+        this=exp.Schema(
+            this=table_ref(name or table.storage_name, schema), expressions=definitions
+        ),
         kind="TABLE",
     )
     return create.sql(dialect=dialect)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dataward import __version__
-from dataward.cli import contract, validate
+from dataward.cli import contract, run, validate
 from dataward.events import configure
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command(name="validate")(validate.validate)
+app.command(name="run")(run.run)
 app.add_typer(contract.app, name="contract")
 
 

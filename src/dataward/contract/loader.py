@@ -216,6 +216,21 @@ def _build_contract(reader: _Reader, doc: OpenDataContractStandard) -> Contract:
                     f"table {table.name!r} has no primary key, but customProperties "
                     "requirePrimaryKey is true: mark its key with primaryKey: true",
                 )
+    rate = settings.get("maxRejectRate")
+    if rate is not None:
+        index = next(
+            i for i, p in enumerate(doc.customProperties or []) if p.property == "maxRejectRate"
+        )
+        try:
+            fraction = float(rate)
+        except (TypeError, ValueError):
+            fraction = -1.0
+        if isinstance(rate, bool) or not 0 <= fraction <= 1:
+            raise reader.fail(
+                ("customProperties", index, "value"),
+                f"maxRejectRate is a fraction of the extracted rows between 0 and 1, got {rate!r}",
+            )
+        settings["maxRejectRate"] = fraction
     default_tz = settings.get("defaultTimezone")
     if default_tz is not None:
         _check_timezone(reader, doc.customProperties or [], str(default_tz))
@@ -751,11 +766,18 @@ def _build_foreign_key(
     ref_tables = {t for t, _ in refs}
     if len(ref_tables) != 1 or len(refs) != len(from_cols):
         raise reader.fail(path, "`from` and `to` must name the same number of columns of one table")
+    custom = _custom_properties(rel.customProperties)
+    severity_text = str(custom.get("severity", "error")).lower()
+    if severity_text not in SEVERITIES:
+        raise reader.fail(
+            (*path, "customProperties"), f"severity must be error or warning, got {severity_text!r}"
+        )
     return ForeignKey(
         columns=tuple(from_cols),
         referenced_table=refs[0][0],
         referenced_columns=tuple(c for _, c in refs),
         path=format_path(path),
+        severity=SEVERITIES[severity_text],
     )
 
 

@@ -119,6 +119,8 @@ class ForeignKey:
     referenced_table: str
     referenced_columns: tuple[str, ...]
     path: str
+    # A warning-level key is reported but loads: a flight with an unknown plane happened.
+    severity: Severity = Severity.ERROR
 
 
 @dataclass(frozen=True)

@@ -73,14 +73,14 @@ def validate_files(
     for data in files:
         # NDJSON records name their own keys: they are checked batch by batch, with lines.
         if data.format != "ndjson":
-            _check_columns(target, data, read_columns(data), allow_extra_columns)
-    run = _Run(contract, target, compile_checks(contract, target), result, memory_budget)
+            check_columns(target, data, read_columns(data), allow_extra_columns)
+    run = BatchValidator(contract, target, compile_checks(contract, target), result, memory_budget)
     try:
         for data in files:
             for batch in prefetch(read_batches(data)):
                 if data.format == "ndjson":
                     columns = [n for n in batch.columns if n not in LOCATION]
-                    _check_columns(
+                    check_columns(
                         target, data, columns, allow_extra_columns, _first_line(batch, target)
                     )
                 run.add_batch(batch)
@@ -96,7 +96,7 @@ def validate_files(
     return result
 
 
-def _check_columns(
+def check_columns(
     table: Table,
     data: DataFile,
     present: list[str],
@@ -145,7 +145,7 @@ def _cast_flag(name: str) -> str:
     return f"cast:{name}"
 
 
-class _Run:
+class BatchValidator:
     def __init__(
         self,
         contract: Contract,
@@ -153,7 +153,11 @@ class _Run:
         checks: list[Check],
         result: ValidationResult,
         memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        on_accepted: Callable[[pl.DataFrame], None] | None = None,
     ) -> None:
+        # `on_accepted` receives, batch by batch, the cast rows no row check rejected
+        # (with their location columns): the pipeline stages them for loading.
+        self.on_accepted = on_accepted
         self.contract = contract
         self.table = table
         self.checks = checks
@@ -239,6 +243,12 @@ class _Run:
         )
         self._count(flags, cast_flags)
         self.result.rows += batch.height
+        if self.on_accepted is not None:
+            self.on_accepted(
+                flags.filter(~pl.col(REJECTED)).select(
+                    *[c.name for c in self.table.columns], *LOCATION
+                )
+            )
         if flagged:
             # Only the flags and the source values of failing rows are kept; their reasons
             # are written once, for all of them, when the data set is complete.
@@ -496,6 +506,23 @@ class _Run:
                 "reasons": r[REASONS],
             }
             for r in rows.iter_rows(named=True)
+        ]
+
+    def rejected_rows(self) -> list[dict[str, Any]]:
+        """Every rejected row: its values as read (text), location and reasons."""
+        if self.failed is None:
+            return []
+        names = [c.name for c in self.table.columns if c.name in self.failed.columns]
+        rows = self.failed.filter(pl.col(REJECTED)).sort(SOURCE_COLUMN, ROW_COLUMN)
+        return [
+            {
+                "record": {n: r[n] for n in names},
+                "source": r[SOURCE_COLUMN],
+                "row": r[ROW_COLUMN],
+                "line": r[LINE_COLUMN],
+                "reasons": r[REASONS],
+            }
+            for r in rows.select(*names, *LOCATION, REASONS).iter_rows(named=True)
         ]
 
     def write_rejects(self, path: Path) -> None:

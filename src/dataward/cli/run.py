@@ -1,0 +1,110 @@
+"""`dataward run [PIPELINE...]`: load pipelines, in dependency order."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dataward.cli.errors import is_terminal, report_errors
+from dataward.errors import ExitCode
+from dataward.pipeline.order import dependency_order
+from dataward.pipeline.run import RunOutcome, run_pipeline
+from dataward.project.config import load_project
+
+console = Console(highlight=False, soft_wrap=True)
+
+PROJECT_OPTION = typer.Option(
+    None, "--project", "-p", help="The project directory (default: found from here upwards)."
+)
+WAREHOUSE_OPTION = typer.Option(
+    None,
+    "--warehouse",
+    help="Warehouse URL, overriding DATAWARD_WAREHOUSE and dataward.toml.",
+)
+
+
+@report_errors
+def run(
+    pipelines: list[str] = typer.Argument(None, help="Pipelines to run (default: all)."),
+    partition: str | None = typer.Option(
+        None, "--partition", help="Load only the rows of this partition value."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Do everything up to VERIFY, then roll back and record nothing."
+    ),
+    output: str = typer.Option("text", "--format", help="text or json."),
+    project_dir: Path | None = PROJECT_OPTION,
+    warehouse: str | None = WAREHOUSE_OPTION,
+) -> None:
+    """Extract, validate, transform, load, verify; exit 1 when a run fails."""
+    project = load_project(project_dir, warehouse)
+    chosen = (
+        [project.pipeline(name) for name in pipelines]
+        if pipelines
+        else list(project.pipelines.values())
+    )
+    if not chosen:
+        console.print("no pipelines in this project (add one under pipelines/)")
+        raise typer.Exit(int(ExitCode.USAGE))
+    outcomes: list[RunOutcome] = []
+    for spec in dependency_order(chosen):
+        outcome = _run_one(project, spec, dry_run, partition)
+        outcomes.append(outcome)
+        if output == "text":
+            _print(outcome)
+    if output == "json":
+        sys.stdout.write(json.dumps([o.record.to_json() for o in outcomes], indent=2) + "\n")
+    ok = all(o.ok for o in outcomes)
+    raise typer.Exit(int(ExitCode.OK if ok else ExitCode.CHECKS_FAILED))
+
+
+def _run_one(project, spec, dry_run, partition) -> RunOutcome:
+    if not is_terminal():
+        return run_pipeline(project, spec, dry_run=dry_run, partition_value=partition)
+    with Progress(
+        TextColumn(f"[bold]{escape(spec.name)}[/]"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(spec.name, total=None)
+        return run_pipeline(
+            project,
+            spec,
+            dry_run=dry_run,
+            partition_value=partition,
+            progress=lambda rows: bar.advance(task, rows),
+        )
+
+
+def _print(outcome: RunOutcome) -> None:
+    record = outcome.record
+    c = record.counts
+    colour = "green" if outcome.ok else "red"
+    console.print(
+        f"[bold]{escape(record.pipeline)}[/] → {escape(record.target_table)} "
+        f"([{colour}]{record.status}[/], run {record.run_id}, {record.mode})"
+    )
+    console.print(
+        f"  extracted {c.extracted:,} · rejected {c.rejected:,} · duplicates dropped "
+        f"{c.duplicates_dropped:,} · inserted {c.inserted:,} · updated {c.updated:,} · "
+        f"unchanged {c.unchanged:,}" + (f" · deleted {c.deleted:,}" if c.deleted else "")
+    )
+    if record.reason:
+        console.print(f"  [red]reason[/]: {escape(record.reason)}")
+    for warning in record.warnings:
+        console.print(f"  [yellow]warning[/]: {escape(warning)}")
+    for example in outcome.examples:
+        reasons = "; ".join(r.get("message", "") for r in example["reasons"])
+        where = f"{example['source']}:{example['line'] or example['row']}"
+        console.print(f"  [dim]rejected[/] {escape(where)}: {escape(reasons)}")
+    if c.rejected > len(outcome.examples) and outcome.examples:
+        console.print(f"  … see all with: dataward rejects {record.run_id}")

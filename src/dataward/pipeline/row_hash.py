@@ -1,0 +1,114 @@
+"""`_dw_row_hash`: a stable hash of a row's contract columns.
+
+Polars' `hash_rows` and DuckDB's `hash()` are documented as unstable across versions, so
+the hash is md5 over a canonical encoding that this module defines, version-tagged
+`dw1`, and that any engine can reproduce:
+
+    "dw1" + for each contract column, in contract order:
+        "-"                      when the value is null
+        "<n>:<text>"             otherwise, n = the UTF-8 byte length of text
+
+where text is the value's canonical form by type:
+
+    integers, DECIMAL(p,s)   decimal digits; DECIMAL always with exactly s fraction digits
+    REAL, DOUBLE             the shortest text that reads back to the same double
+                             (Python's repr: 0.1, 1e+16, inf, nan, -0.0); REAL widened first
+    BOOLEAN                  true | false
+    DATE                     YYYY-MM-DD
+    TIMESTAMP[TZ]            microseconds since 1970-01-01 (UTC for TIMESTAMPTZ)
+    UUID                     lower-case 8-4-4-4-12
+    TEXT, VARCHAR, JSON      the text itself
+
+The length prefix makes the encoding unambiguous (no separator a value could contain).
+The hash is computed in-process by DuckDB over each batch (`duckdb_row_hash`), whatever
+the warehouse; `python_row_hash` is the reference implementation the tests hold it to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import struct
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlglot import exp
+
+from dataward.checks.sql_render import identifier
+from dataward.contract.model import Column
+from dataward.contract.types import FLOAT_KINDS, INTEGER_KINDS, TypeKind
+
+ENCODING_VERSION = "dw1"
+HASH_COLUMN = "_dw_row_hash"
+
+
+def duckdb_row_hash(columns: Sequence[Column], alias: str | None = None) -> str:
+    """A DuckDB SQL expression computing the row hash of `columns`."""
+    parts = [f"'{ENCODING_VERSION}'"]
+    for col in columns:
+        ref = exp.Column(this=identifier(col.name), table=identifier(alias) if alias else None).sql(
+            "duckdb"
+        )
+        text = _duckdb_text(ref, col)
+        parts.append(
+            f"CASE WHEN {ref} IS NULL THEN '-' ELSE strlen({text})::VARCHAR || ':' || {text} END"
+        )
+    return f"md5({' || '.join(parts)})"
+
+
+def _duckdb_text(ref: str, col: Column) -> str:
+    kind = col.type.kind
+    if kind in (TypeKind.TIMESTAMP, TypeKind.TIMESTAMPTZ):
+        return f"epoch_us({ref})::VARCHAR"
+    if kind in FLOAT_KINDS:
+        return f"{ref}::DOUBLE::VARCHAR"
+    if kind in (TypeKind.TEXT, TypeKind.VARCHAR):
+        return ref
+    return f"{ref}::VARCHAR"
+
+
+def python_row_hash(columns: Sequence[Column], row: Mapping[str, Any]) -> str:
+    """The reference implementation: the same hash from Python values."""
+    encoded = [ENCODING_VERSION]
+    for col in columns:
+        value = row.get(col.name)
+        if value is None:
+            encoded.append("-")
+            continue
+        text = canonical_text(col, value)
+        encoded.append(f"{len(text.encode())}:{text}")
+    return hashlib.md5("".join(encoded).encode(), usedforsecurity=False).hexdigest()
+
+
+def canonical_text(col: Column, value: Any) -> str:
+    kind = col.type.kind
+    if kind in INTEGER_KINDS:
+        return str(int(value))
+    if kind is TypeKind.DECIMAL:
+        scale = col.type.scale or 0
+        quantum = Decimal(1).scaleb(-scale)
+        return format(Decimal(value).quantize(quantum), "f")
+    if kind in FLOAT_KINDS:
+        number = float(value)
+        if kind is TypeKind.REAL:
+            number = struct.unpack("f", struct.pack("f", number))[0]
+        return "nan" if math.isnan(number) else repr(number)
+    if kind is TypeKind.BOOLEAN:
+        return "true" if value else "false"
+    if kind is TypeKind.DATE:
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if kind in (TypeKind.TIMESTAMP, TypeKind.TIMESTAMPTZ):
+        return str(_epoch_us(value))
+    if kind is TypeKind.UUID:
+        return str(UUID(str(value)))
+    return str(value)
+
+
+def _epoch_us(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -1,0 +1,725 @@
+"""One pipeline run: EXTRACT → VALIDATE → TRANSFORM → LOAD → VERIFY → ALERT.
+
+Extraction, validation and the transform stream batch by batch into a staging table
+(bounded memory; nothing holds the warehouse meanwhile). Then one transaction: resolve
+duplicate and foreign keys, apply the write mode, record the changelog, the rejects and
+the run, VERIFY (row accounting, the contract's checks as SQL on the table as it would
+be committed) and COMMIT, or ROLLBACK and record the run as failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from dataward.checks import CheckKind, Scope, compile_checks
+from dataward.checks.at_rest import evaluate
+from dataward.checks.polars_render import violation
+from dataward.checks.sql_render import sql_type
+from dataward.contract.loader import load_contract
+from dataward.contract.model import Contract, Severity, Table
+from dataward.errors import ContractError, DatawardError, ExitCode, Location, SourceError
+from dataward.events import get_logger
+from dataward.pipeline import ledger
+from dataward.pipeline.alerts import send_alert
+from dataward.pipeline.ledger import Counts, RunRecord
+from dataward.pipeline.load import STAGE, STAGE_REJECTS, LoadPlan
+from dataward.pipeline.lock import PipelineLock
+from dataward.pipeline.row_hash import HASH_COLUMN, duckdb_row_hash
+from dataward.pipeline.schema import RUN_COLUMN, compare_with_contract, target_ddl
+from dataward.pipeline.transform import (
+    TRANSFORM_REASON,
+    TransformError,
+    apply_transform,
+    load_transform,
+)
+from dataward.project.config import DEFAULT_MAX_REJECT_RATE, PipelineSpec, Project
+from dataward.sources import LINE_COLUMN, ROW_COLUMN, SOURCE_COLUMN, expand_paths, read_batches
+from dataward.sources.prefetch import prefetch
+from dataward.validate.engine import BatchValidator, check_columns
+from dataward.validate.result import ValidationResult
+from dataward.warehouse import Warehouse, connect_warehouse
+
+LOCATION = [SOURCE_COLUMN, ROW_COLUMN, LINE_COLUMN]
+# Judged in flight by the validator; everything else is judged by SQL at load time.
+_LOAD_TIME_KINDS = (CheckKind.UNIQUE, CheckKind.FOREIGN_KEY)
+
+Progress = Callable[[int], None]
+
+
+class SchemaMismatchError(ContractError):
+    """The live table no longer matches the contract: a migration is needed."""
+
+
+class RunFailed(DatawardError):
+    exit_code = ExitCode.CHECKS_FAILED
+
+
+@dataclass
+class RunOutcome:
+    record: RunRecord
+    dry_run: bool = False
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.record.status in ("succeeded", "dry-run")
+
+
+def new_run_id() -> str:
+    """Sortable by time (so listings read naturally) and unique without coordination."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def run_pipeline(
+    project: Project,
+    spec: PipelineSpec,
+    *,
+    dry_run: bool = False,
+    partition_value: str | None = None,
+    progress: Progress | None = None,
+    run_id: str | None = None,
+    replay: list[dict[str, Any]] | None = None,
+) -> RunOutcome:
+    contract = load_contract(spec.contract)
+    try:
+        table = contract.table(spec.table)
+    except KeyError:
+        names = ", ".join(t.name for t in contract.tables)
+        raise ContractError(
+            f"pick the contract's table with `table = ...` (one of: {names})",
+            Location(file=str(spec.file), path="table"),
+        ) from None
+    if spec.partition and spec.partition not in {c.name for c in table.columns}:
+        raise ContractError(
+            f"partition column {spec.partition!r} is not a column of {table.name!r}",
+            Location(file=str(spec.file), path="partition"),
+        )
+    log = get_logger(pipeline=spec.name)
+    with PipelineLock(project.state_dir, spec.name):
+        wh = connect_warehouse(project.warehouse_url, project.root, project.lock_wait_seconds)
+        try:
+            run = _Run(project, spec, contract, table, wh, log, dry_run, partition_value)
+            run.record.run_id = run_id or run.record.run_id
+            if replay is not None:
+                run.record.kind = "replay"
+            return run.execute(progress, replay)
+        finally:
+            wh.close()
+
+
+class _Run:
+    def __init__(
+        self,
+        project: Project,
+        spec: PipelineSpec,
+        contract: Contract,
+        table: Table,
+        wh: Warehouse,
+        log: Any,
+        dry_run: bool,
+        partition_value: str | None,
+    ) -> None:
+        self.project = project
+        self.spec = spec
+        self.contract = contract
+        self.table = table
+        self.target = table.storage_name
+        self.wh = wh
+        self.dry_run = dry_run
+        self.partition_value = partition_value
+        self.checks = compile_checks(contract, table)
+        self.record = RunRecord(
+            run_id=new_run_id(),
+            pipeline=spec.name,
+            target_table=self.target,
+            mode=spec.mode,
+            partition_value=partition_value,
+            contract_fingerprint=hashlib.sha256(spec.contract.read_bytes()).hexdigest(),
+        )
+        self.log = log
+        self.transform = (
+            load_transform(spec.transform, project.root, spec.file) if spec.transform else None
+        )
+        self.transform_file = (
+            project.root / spec.transform.rpartition(":")[0]
+            if spec.transform and spec.transform.rpartition(":")[0].endswith(".py")
+            else None
+        )
+        self.staged = 0
+        self.transform_rejects: list[dict[str, Any]] = []
+        self.table_exists = False
+
+    @property
+    def counts(self) -> Counts:
+        return self.record.counts
+
+    def event(self, stage: str, **extra: Any) -> None:
+        self.log.info(
+            "stage",
+            stage=stage,
+            run_id=self.record.run_id,
+            table=self.target,
+            **self.counts.as_dict(),
+            **extra,
+        )
+
+    # ------------------------------------------------------------ the stages
+
+    def execute(self, progress: Progress | None, replay: list[dict[str, Any]] | None) -> RunOutcome:
+        self._prepare()
+        try:
+            validation = self._extract_and_validate(progress, replay)
+        except DatawardError as exc:
+            self._fail_without_load(exc)
+            raise
+        self._stage_validation_rejects(validation)
+        self.record.warnings.extend(_warnings(validation))
+        return self._load(validation)
+
+    def _prepare(self) -> None:
+        """Before reading the source: the table must match the contract, the ledger must
+        exist, runs that died holding this pipeline are closed, and this run is recorded."""
+        self.wh.open()
+        try:
+            self.wh.begin()
+            ledger.ensure_ledger(self.wh)
+            mismatch = compare_with_contract(self.wh, self.table, self.target, self.checks)
+            if mismatch:
+                self.wh.rollback()
+                details = "; ".join(str(m) for m in mismatch)
+                raise SchemaMismatchError(
+                    f"table {self.target!r} does not match the contract ({details}); "
+                    "the table needs a migration before this pipeline can load it",
+                    Location(file=str(self.spec.contract), table=self.target),
+                )
+            self.table_exists = mismatch is not None
+            if not self.dry_run:
+                stale = ledger.abort_stale_runs(self.wh, self.spec.name)
+                if stale:
+                    self.log.warning("runs.aborted", runs=stale)
+                ledger.insert_run(self.wh, self.record)
+            else:
+                self.record.seq = ledger.next_seq(self.wh)
+            self.wh.commit()
+        finally:
+            self.wh.release()
+        self.event("start", mode=self.spec.mode, warehouse=self.wh.display_url)
+
+    def _source_batches(self) -> tuple[Iterator[pl.DataFrame], Callable[[], str]]:
+        source = self.spec.source
+        if source.kind == "files":
+            files = expand_paths(list(source.paths), source.format, source.delimiter)
+            digest = _FileDigest([f.path for f in files])
+
+            def batches() -> Iterator[pl.DataFrame]:
+                for data in files:
+                    for batch in prefetch(read_batches(data)):
+                        columns = [n for n in batch.columns if n not in LOCATION]
+                        check_columns(self.table, data, columns, False, None)
+                        yield batch
+
+            return batches(), digest.result
+        if source.kind == "sql":
+            from dataward.sources.sql import SqlSource
+
+            sql = SqlSource(str(source.url), str(source.query))
+            return sql.batches(), lambda: sql.fingerprint
+        from dataward.sources.http import HttpSource
+
+        http = HttpSource(
+            str(source.url), records=source.records, next=source.next, headers=source.headers
+        )
+        return http.batches(), lambda: http.fingerprint
+
+    def _extract_and_validate(
+        self, progress: Progress | None, replay: list[dict[str, Any]] | None
+    ) -> ValidationResult:
+        checks = [
+            c
+            for c in self.checks
+            if c.is_row_level and c.kind not in _LOAD_TIME_KINDS and c.scope is Scope.ROW
+        ]
+        result = ValidationResult(contract=self.contract.source, table=self.table.name, files=[])
+        validator = BatchValidator(
+            self.contract, self.table, checks, result, on_accepted=self._accept
+        )
+        self.validator = validator
+        try:
+            if replay is not None:
+                batches: Iterator[pl.DataFrame] = iter([_replay_frame(replay, self.table)])
+                fingerprint: Callable[[], str] = lambda: _records_digest(replay)  # noqa: E731
+            else:
+                batches, fingerprint = self._source_batches()
+            for batch in batches:
+                if self.partition_value is not None and self.spec.partition:
+                    batch = batch.filter(
+                        pl.col(self.spec.partition).cast(pl.String) == self.partition_value
+                    )
+                validator.add_batch(batch)
+                self.counts.extracted += batch.height
+                self.event("extract", batch_rows=batch.height)
+                if progress:
+                    progress(batch.height)
+            validator.finish()
+            self.record.input_fingerprint = fingerprint()
+        finally:
+            validator.close()
+        self.counts.rejected += result.rejected
+        self.event("validate", source=self._source_name())
+        return result
+
+    def _source_name(self) -> str:
+        source = self.spec.source
+        if source.kind == "files":
+            return ", ".join(source.paths)
+        if source.kind == "sql":
+            from dataward.sources.sql import redact_url
+
+            return f"{redact_url(str(source.url))}#query"
+        return str(source.url)
+
+    def _accept(self, rows: pl.DataFrame) -> None:
+        """A validated batch: transform it (if any), then stage it with its row hashes."""
+        if rows.height == 0:
+            return
+        if self.transform is not None:
+            rows = self._transformed(rows)
+            self.counts.transformed += rows.height
+            if rows.height == 0:
+                return
+        arrow = rows.to_arrow()
+        select = ", ".join(
+            f"CAST({self.wh.quote(c.name)} AS {sql_type(c.type).sql('duckdb')}) AS "
+            f"{self.wh.quote(c.name)}"
+            for c in self.table.columns
+        )
+        hashed = duckdb_row_hash(self.table.columns, "typed")
+        location = ", ".join(self.wh.quote(n) for n in LOCATION)
+        self.wh.stage(
+            STAGE,
+            arrow,
+            f"SELECT typed.*, {hashed} AS {self.wh.quote(HASH_COLUMN)} FROM (SELECT {select}, "
+            f"{location} FROM batch) typed",
+        )
+        self.staged += rows.height
+
+    def _transformed(self, rows: pl.DataFrame) -> pl.DataFrame:
+        assert self.transform is not None
+        out = apply_transform(self.transform, rows, self.transform_file)
+        expected = [c.name for c in self.table.columns]
+        allowed = {*expected, *LOCATION, TRANSFORM_REASON}
+        extra = [n for n in out.columns if n not in allowed]
+        if extra:
+            raise TransformError(
+                f"the transform returned column(s) {', '.join(map(repr, extra))} that the "
+                f"contract's table {self.table.name!r} does not have",
+                Location(file=str(self.transform_file or self.spec.file)),
+            )
+        missing = [n for n in [*expected, SOURCE_COLUMN, ROW_COLUMN] if n not in out.columns]
+        if missing:
+            raise TransformError(
+                f"the transform dropped column(s) {', '.join(map(repr, missing))}; keep every "
+                "contract column and the _dw_source/_dw_source_row lineage columns",
+                Location(file=str(self.transform_file or self.spec.file)),
+            )
+        if out.height != rows.height:
+            raise TransformError(
+                f"the transform returned {out.height} rows for {rows.height}: rows may not "
+                "be dropped or added silently; mark unwanted rows with dataward.reject()",
+                Location(file=str(self.transform_file or self.spec.file)),
+            )
+        if LINE_COLUMN not in out.columns:
+            out = out.with_columns(pl.lit(None, dtype=pl.Int64).alias(LINE_COLUMN))
+        for col in self.table.columns:
+            want = rows.schema[col.name]
+            if out.schema[col.name] != want:
+                try:
+                    out = out.with_columns(pl.col(col.name).cast(want, strict=True))
+                except pl.exceptions.PolarsError:
+                    raise TransformError(
+                        f"the transform returned {col.name!r} as {out.schema[col.name]}, "
+                        f"which does not convert exactly to the contract's {col.type}",
+                        Location(file=str(self.transform_file or self.spec.file)),
+                    ) from None
+        # What the transform made must still satisfy the contract's row checks.
+        row_checks = [
+            c
+            for c in self.checks
+            if c.is_row_level
+            and c.kind not in _LOAD_TIME_KINDS
+            and c.scope is Scope.ROW
+            and c.severity is Severity.ERROR
+        ]
+        reason = (
+            pl.col(TRANSFORM_REASON) if TRANSFORM_REASON in out.columns else pl.lit(None, pl.String)
+        )
+        for check in row_checks:
+            reason = (
+                pl.when(reason.is_null() & violation(check).fill_null(False))
+                .then(pl.lit(f"after the transform: {check.message}"))
+                .otherwise(reason)
+            )
+        out = out.with_columns(reason.alias(TRANSFORM_REASON))
+        rejected = out.filter(pl.col(TRANSFORM_REASON).is_not_null())
+        for row in rejected.iter_rows(named=True):
+            self.transform_rejects.append(
+                {
+                    "record": {c.name: _text(row[c.name]) for c in self.table.columns},
+                    "source": row[SOURCE_COLUMN],
+                    "row": row[ROW_COLUMN],
+                    "line": row.get(LINE_COLUMN),
+                    "reasons": [
+                        {
+                            "check": "transform",
+                            "column": None,
+                            "value": None,
+                            "message": row[TRANSFORM_REASON],
+                        }
+                    ],
+                    "stage": "transform",
+                }
+            )
+        self.counts.rejected += rejected.height
+        return out.filter(pl.col(TRANSFORM_REASON).is_null()).select(*expected, *LOCATION)
+
+    def _stage_validation_rejects(self, validation: ValidationResult) -> None:
+        records = [
+            {**r, "stage": "validate"} for r in self.validator.rejected_rows()
+        ] + self.transform_rejects
+        frame = pa.table(
+            {
+                "source": pa.array([r["source"] for r in records], pa.string()),
+                "source_row": pa.array([r["row"] for r in records], pa.int64()),
+                "source_line": pa.array([r["line"] for r in records], pa.int64()),
+                "stage": pa.array([r["stage"] for r in records], pa.string()),
+                "record": pa.array(
+                    [json.dumps(r["record"], default=str) for r in records], pa.string()
+                ),
+                "reasons": pa.array(
+                    [json.dumps(r["reasons"], default=str) for r in records], pa.string()
+                ),
+            }
+        )
+        self.wh.stage(STAGE_REJECTS, frame, "SELECT * FROM batch")
+        if not self.staged:
+            # Every row was rejected (or there were none): the stage still needs its shape.
+            self._empty_stage()
+        del validation
+
+    def _empty_stage(self) -> None:
+        empty = pl.DataFrame(
+            schema={
+                **{c.name: pl.String for c in self.table.columns},
+                SOURCE_COLUMN: pl.String,
+                ROW_COLUMN: pl.Int64,
+                LINE_COLUMN: pl.Int64,
+            }
+        )
+        select = ", ".join(
+            f"CAST({self.wh.quote(c.name)} AS {sql_type(c.type).sql('duckdb')}) AS "
+            f"{self.wh.quote(c.name)}"
+            for c in self.table.columns
+        )
+        location = ", ".join(self.wh.quote(n) for n in LOCATION)
+        hashed = duckdb_row_hash(self.table.columns, "typed")
+        self.wh.stage(
+            STAGE,
+            empty.to_arrow(),
+            f"SELECT typed.*, {hashed} AS {self.wh.quote(HASH_COLUMN)} FROM (SELECT {select}, "
+            f"{location} FROM batch) typed",
+        )
+
+    # ------------------------------------------------------------ LOAD + VERIFY
+
+    def _load(self, validation: ValidationResult) -> RunOutcome:
+        self.wh.open()
+        plan = LoadPlan(
+            wh=self.wh,
+            table=self.table,
+            target=self.target,
+            run_id=self.record.run_id,
+            run_seq=int(self.record.seq or 0),
+            mode=self.spec.mode,
+            partition=self.spec.partition,
+            keep_versions=self.spec.keep_versions,
+            counts=self.counts,
+            warnings=self.record.warnings,
+            checks=self.checks,
+        )
+        failure: str | None = None
+        try:
+            self.wh.begin()
+            if not self.table_exists:
+                self.wh.execute(target_ddl(self.table, self.target, self.wh.dialect, self.checks))
+            rows_before = self._row_count()
+            plan.resolve_duplicate_keys()
+            plan.resolve_unique_columns(self.checks)
+            plan.resolve_foreign_keys(self.checks, self._table_exists)
+            failure = self._reject_rate_failure()
+            if failure is None:
+                plan.apply()
+                self.event("load")
+                failure = self._verify(rows_before)
+                self.event("verify", ok=failure is None)
+            if failure is None and not self.dry_run:
+                self._record_rejects()
+                self.record.status = "succeeded"
+                ledger.finish_run(self.wh, self.record)
+                self.wh.commit()
+            else:
+                self.wh.rollback()
+        except DatawardError as exc:
+            self.wh.rollback()
+            failure = str(exc)
+            if not isinstance(exc, RunFailed | TransformError | ContractError):
+                self._record_failure(failure)
+                raise
+        except BaseException:
+            self.wh.rollback()
+            raise
+        finally:
+            if failure is not None and not self.dry_run:
+                self._record_failure(failure)
+            self.wh.release()
+        if self.dry_run:
+            self.record.status = "dry-run" if failure is None else "failed"
+            self.record.reason = failure
+        outcome = RunOutcome(self.record, self.dry_run, self._examples(validation))
+        self.event("finish", status=self.record.status)
+        self._alert()
+        return outcome
+
+    def _table_exists(self, name: str) -> bool:
+        return self.wh.live_columns(name) is not None
+
+    def _row_count(self) -> int:
+        row = self.wh.first_row(f"SELECT count(*) FROM {self.wh.quote(self.target)}")
+        return int(row[0]) if row else 0
+
+    def _reject_rate_failure(self) -> str | None:
+        limit = self.spec.max_reject_rate
+        if limit is None:
+            limit = _contract_reject_rate(self.contract)
+        extracted = self.counts.extracted
+        rate = self.counts.rejected / extracted if extracted else 0.0
+        if rate > limit:
+            return (
+                f"{self.counts.rejected} of {extracted} rows rejected ({rate:.2%}), above the "
+                f"maximum reject rate {limit:.2%}: nothing was loaded; the rejects are recorded "
+                f"(dataward rejects {self.record.run_id})"
+            )
+        return None
+
+    def _verify(self, rows_before: int) -> str | None:
+        """Inside the load transaction, before COMMIT: the counts add up, the table holds
+        what they say, and the contract's checks pass on the table as it would commit."""
+        c = self.counts
+        problems = []
+        if c.extracted != c.accounted:
+            problems.append(
+                f"row accounting: extracted {c.extracted} != rejected {c.rejected} + "
+                f"duplicates_dropped {c.duplicates_dropped} + inserted {c.inserted} + "
+                f"updated {c.updated} + unchanged {c.unchanged}"
+            )
+        rows_after = self._row_count()
+        if rows_after != rows_before + c.inserted - c.deleted:
+            problems.append(
+                f"row count: the table went from {rows_before} to {rows_after} rows, but the "
+                f"run inserted {c.inserted} and deleted {c.deleted}"
+            )
+        q = self.wh.quote
+        written = self.wh.first_row(
+            f"SELECT count(*) FROM {q(self.target)} WHERE {q(RUN_COLUMN)} = ?", [self.record.run_id]
+        )
+        if written and int(written[0]) != c.inserted + c.updated:
+            problems.append(
+                f"lineage: {written[0]} rows carry this run's id, but it inserted {c.inserted} "
+                f"and updated {c.updated}"
+            )
+        problems.extend(self._contract_checks())
+        return "; ".join(problems) if problems else None
+
+    def _contract_checks(self) -> list[str]:
+        """Row-scope checks over the rows this run wrote; uniqueness and dataset measures
+        over the whole table. Warnings are recorded, errors fail the run."""
+        run_view = "dw_run_rows"
+        q = self.wh.quote
+        self.wh.execute(
+            f"CREATE OR REPLACE TEMP VIEW {q(run_view)} AS SELECT * FROM {q(self.target)} "
+            f"WHERE {q(RUN_COLUMN)} = '{self.record.run_id}'"
+        )
+        per_row = [
+            c
+            for c in self.checks
+            if c.is_row_level
+            and c.scope is Scope.ROW
+            and c.kind is not CheckKind.UNIQUE
+            and not (
+                c.kind is CheckKind.FOREIGN_KEY and not self._table_exists(c.referenced_table or "")
+            )
+        ]
+        whole = [
+            c
+            for c in self.checks
+            if (c.kind is CheckKind.UNIQUE or c.scope is Scope.DATASET or not c.is_row_level)
+            and c.kind is not CheckKind.FRESHNESS
+        ]
+        problems = []
+        verdicts = []
+        if per_row:
+            verdicts += evaluate(self.wh.first_row, run_view, per_row, self.wh.dialect)
+        if whole:
+            verdicts += evaluate(self.wh.first_row, self.target, whole, self.wh.dialect)
+        for verdict in verdicts:
+            if verdict.passed:
+                continue
+            check = verdict.check
+            shown = verdict.violations if verdict.violations is not None else verdict.measured
+            text = f"{check.id}: {check.message} (measured {shown})"
+            if check.severity is Severity.ERROR and check.kind is not CheckKind.FOREIGN_KEY:
+                problems.append(f"verify {text}")
+            elif check.kind is not CheckKind.FOREIGN_KEY:
+                self.record.warnings.append(f"{text} (warning)")
+        return problems
+
+    def _record_rejects(self) -> None:
+        self.wh.execute(
+            f"INSERT INTO dataward.rejects SELECT ?, ?, source, source_row, source_line, stage, "
+            f"record, reasons FROM temp.{STAGE_REJECTS}",
+            [self.record.run_id, self.target],
+        )
+
+    def _record_failure(self, reason: str) -> None:
+        """The load rolled back; record why, with the rejects, in a transaction of its own."""
+        if self.dry_run:
+            return
+        self.record.status = "failed"
+        self.record.reason = reason
+        self.wh.open()
+        self.wh.begin()
+        try:
+            self._record_rejects()
+            ledger.finish_run(self.wh, self.record)
+            self.wh.commit()
+        except BaseException:
+            self.wh.rollback()
+            raise
+
+    def _fail_without_load(self, exc: DatawardError) -> None:
+        if self.dry_run:
+            return
+        self.record.status = "failed"
+        self.record.reason = str(exc)
+        self.wh.open()
+        try:
+            self.wh.begin()
+            ledger.finish_run(self.wh, self.record)
+            self.wh.commit()
+        finally:
+            self.wh.release()
+        self.event("finish", status="failed", reason=str(exc))
+        self._alert()
+
+    def _alert(self) -> None:
+        if self.record.status in ("succeeded", "dry-run"):
+            return
+        send_alert(
+            {
+                "pipeline": self.spec.name,
+                "run_id": self.record.run_id,
+                "status": self.record.status,
+                "reason": self.record.reason,
+                "table": self.target,
+                "counts": self.counts.as_dict(),
+            },
+            self.project.webhook_url_env,
+        )
+
+    def _examples(self, validation: ValidationResult) -> list[dict[str, Any]]:
+        rows = self.wh.rows(
+            f"SELECT source, source_row, source_line, stage, reasons FROM temp.{STAGE_REJECTS} "
+            "ORDER BY source, source_row LIMIT 5"
+        )
+        del validation
+        return [
+            {"source": r[0], "row": r[1], "line": r[2], "stage": r[3], "reasons": json.loads(r[4])}
+            for r in rows
+        ]
+
+
+def _contract_reject_rate(contract: Contract) -> float:
+    value = contract.settings.get("maxRejectRate")
+    return float(value) if value is not None else DEFAULT_MAX_REJECT_RATE
+
+
+def _warnings(validation: ValidationResult) -> list[str]:
+    return [
+        f"{c.id}: {c.message} ({c.violations} rows; warning, loaded)"
+        for c in validation.checks
+        if not c.passed and c.severity == Severity.WARNING.value and c.violations
+    ]
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _replay_frame(records: list[dict[str, Any]], table: Table) -> pl.DataFrame:
+    """Rejected rows, as they were read (text), back into a batch to validate again."""
+    data = {c.name: [r["record"].get(c.name) for r in records] for c in table.columns}
+    frame = pl.DataFrame(data, schema={c.name: pl.String for c in table.columns})
+    return frame.with_columns(
+        pl.Series(SOURCE_COLUMN, [r["source"] for r in records], dtype=pl.String),
+        pl.Series(ROW_COLUMN, [r["row"] for r in records], dtype=pl.Int64),
+        pl.Series(LINE_COLUMN, [r["line"] for r in records], dtype=pl.Int64),
+    )
+
+
+def _records_digest(records: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class _FileDigest:
+    """sha256 of the input files, computed on a thread beside extraction (hashlib
+    releases the GIL on large buffers, so it costs little wall time)."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._digest = hashlib.sha256()
+        self._error: OSError | None = None
+        self._paths = paths
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            for path in self._paths:
+                self._digest.update(str(path.name).encode() + b"\0")
+                with path.open("rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        self._digest.update(chunk)
+        except OSError as exc:
+            self._error = exc
+
+    def result(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise SourceError(
+                f"the source changed or vanished while it was read: {self._error.strerror}",
+                Location(file=str(self._error.filename)),
+            )
+        return self._digest.hexdigest()
