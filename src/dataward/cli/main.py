@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dataward import __version__
-from dataward.cli import contract, run, validate
+from dataward.cli import contract, history, run, validate
 from dataward.events import configure
 
 app = typer.Typer(
@@ -18,6 +18,10 @@ app = typer.Typer(
 )
 app.command(name="validate")(validate.validate)
 app.command(name="run")(run.run)
+app.command(name="runs")(history.runs)
+app.command(name="rejects")(history.rejects)
+app.command(name="trace")(history.trace)
+app.command(name="revert")(history.revert)
 app.add_typer(contract.app, name="contract")
 
 

@@ -199,7 +199,8 @@ def finish_run(wh: Warehouse, run: RunRecord) -> None:
     assignments = ", ".join(f"{name} = ?" for name in COUNTS)
     wh.execute(
         f"UPDATE {LEDGER_SCHEMA}.runs SET status = ?, finished_at = ?, input_fingerprint = ?, "
-        f"contract_fingerprint = ?, {assignments}, reason = ?, warnings = ? WHERE run_id = ?",
+        f"contract_fingerprint = ?, {assignments}, reason = ?, reverts = ?, warnings = ? "
+        "WHERE run_id = ?",
         [
             run.status,
             run.finished_at,
@@ -207,6 +208,7 @@ def finish_run(wh: Warehouse, run: RunRecord) -> None:
             run.contract_fingerprint,
             *run.counts.as_dict().values(),
             run.reason,
+            run.reverts,
             json.dumps(run.warnings),
             run.run_id,
         ],
