@@ -17,6 +17,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command(name="validate")(validate.validate)
+app.command(name="init")(run.init)
 app.command(name="run")(run.run)
 app.command(name="runs")(history.runs)
 app.command(name="rejects")(history.rejects)

@@ -108,3 +108,17 @@ def _print(outcome: RunOutcome) -> None:
         console.print(f"  [dim]rejected[/] {escape(where)}: {escape(reasons)}")
     if c.rejected > len(outcome.examples) and outcome.examples:
         console.print(f"  … see all with: dataward rejects {record.run_id}")
+
+
+@report_errors
+def init(
+    directory: Path = typer.Argument(Path("."), help="Where to create the project."),
+    name: str | None = typer.Option(None, help="Project name (default: the directory's)."),
+) -> None:
+    """Scaffold a project: dataward.toml, contracts/, pipelines/, migrations/, sample data."""
+    from dataward.project.init import init_project
+
+    written = init_project(directory, name)
+    for path in written:
+        console.print(f"  created {escape(str(path))}")
+    console.print(f"next: cd {escape(str(directory))} && dataward run")
