@@ -227,9 +227,10 @@ def trace(
     if not found.history:
         console.print("  history: loaded once, never changed since")
     for change in found.history:
+        before = {k: v for k, v in change["before"].items() if not k.startswith("_dw_")}
         console.print(
-            f"  {change['at']} run {change['run_id']} ({change['kind']}) {change['op']}: before "
-            f"{escape(json.dumps({k: v for k, v in change['before'].items() if not k.startswith('_dw_')}))}"
+            f"  {change['at']} run {change['run_id']} ({change['kind']}) {change['op']}: "
+            f"before {escape(json.dumps(before))}"
         )
 
 
