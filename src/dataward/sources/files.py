@@ -4,15 +4,24 @@ Every row carries `_dw_source` (the file), `_dw_source_row` (1-based record numb
 for text formats, `_dw_source_line` (the line the record starts on, exact even when a
 quoted CSV value spans lines). A file that cannot be read fails with its name and the
 line (and column) of the first problem; nothing is guessed or silently dropped.
+
+A CSV file may be compressed (`x.csv.gz`, or `x.csv.zip` holding that one file): it is
+read through a decompressed temporary copy, and every location still names the original.
 """
 
 from __future__ import annotations
 
 import csv
 import glob
+import gzip
+import io
 import json
 import mmap
+import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +31,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from dataward.errors import Location, SourceError, UsageError
+from dataward.errors import InfrastructureError, Location, SourceError, UsageError
 
 SOURCE_COLUMN = "_dw_source"
 ROW_COLUMN = "_dw_source_row"
@@ -38,6 +47,10 @@ _EXTENSIONS = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+_COMPRESSIONS = {".gz": "gzip", ".zip": "zip"}
+# What a damaged archive raises while it is read (BadGzipFile is an OSError, so OSError
+# itself, which also means a failing disk, is not on the list).
+_CORRUPT = (gzip.BadGzipFile, EOFError, zlib.error, zipfile.BadZipFile)
 # pyarrow parses small blocks fastest but needs a whole record inside one block; a larger
 # record (a 10 MB field, say) switches that file to large blocks.
 CSV_BLOCK_BYTES = 1 << 20
@@ -50,10 +63,13 @@ class DataFile:
     path: Path
     format: str
     delimiter: str = ","
+    compression: str | None = None  # "gzip" or "zip" (CSV only)
+    # The name shown when `path` is a decompressed temporary copy of a compressed file.
+    shown_as: str | None = None
 
     @property
     def name(self) -> str:
-        return str(self.path)
+        return self.shown_as or str(self.path)
 
 
 def expand_paths(
@@ -73,19 +89,59 @@ def expand_paths(
             path = Path(match)
             if not path.is_file():
                 raise SourceError("file not found", Location(file=match))
-            kind = fmt or _EXTENSIONS.get(path.suffix.lower())
+            compression = _COMPRESSIONS.get(path.suffix.lower())
+            # `x.csv.gz` tells its format by the suffix before the compression's.
+            suffix = (path.with_suffix("") if compression else path).suffix.lower()
+            kind = fmt or _EXTENSIONS.get(suffix)
             if kind not in FORMATS:
+                named = "".join(path.suffixes[-2:]) if compression else path.suffix
                 raise SourceError(
-                    f"cannot tell the format from {path.suffix!r}; "
+                    f"cannot tell the format from {named!r}; "
                     "pass --input-format csv|ndjson|parquet",
                     Location(file=match),
                 )
-            sep = delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
+            if compression is not None:
+                _check_compressed(path, kind, compression, fmt is not None)
+            sep = delimiter or ("\t" if suffix == ".tsv" else ",")
             if any(f.path.resolve() == path.resolve() for f in files):
                 # Reading it twice would make every key a duplicate of itself.
                 raise SourceError("this file is given twice", Location(file=match))
-            files.append(DataFile(path, kind, sep))
+            files.append(DataFile(path, kind, sep, compression))
     return files
+
+
+def _check_compressed(path: Path, kind: str, compression: str, format_given: bool) -> None:
+    """Refuse what the compressed reader cannot read before any row is: a format other
+    than CSV, or a zip archive that is not exactly one readable CSV file."""
+    if kind != "csv":
+        raise SourceError(
+            f"compressed {kind} is not read; decompress it, or use CSV", Location(file=str(path))
+        )
+    if compression != "zip":
+        return  # a damaged gzip stream only shows while it is read
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()]
+            if len(members) != 1:
+                names = ", ".join(info.filename for info in members) or "none"
+                raise SourceError(
+                    f"a zip archive must hold exactly one CSV file; this one holds "
+                    f"{len(members)} ({names})",
+                    Location(file=str(path)),
+                )
+            member = members[0]
+            inner = Path(member.filename).suffix.lower()
+            if not format_given and _EXTENSIONS.get(inner) != "csv":
+                raise SourceError(
+                    f"the file in this zip archive, {member.filename!r}, is not named as CSV; "
+                    "pass --input-format csv if it is one",
+                    Location(file=str(path)),
+                )
+            # Opening checks what listing does not: encryption, an unknown compression.
+            with archive.open(member):
+                pass
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+        raise SourceError(f"not a readable zip archive: {exc}", Location(file=str(path))) from None
 
 
 def read_columns(data: DataFile) -> list[str]:
@@ -105,7 +161,10 @@ def read_columns(data: DataFile) -> list[str]:
 
 
 def read_batches(data: DataFile, batch_rows: int = 250_000) -> Iterator[pl.DataFrame]:
-    if data.format == "csv":
+    if data.compression is not None:
+        with _decompressed(data) as plain:
+            yield from _csv_batches(plain, batch_rows)
+    elif data.format == "csv":
         yield from _csv_batches(data, batch_rows)
     elif data.format == "parquet":
         yield from _parquet_batches(data, batch_rows)
@@ -119,12 +178,15 @@ def read_batches(data: DataFile, batch_rows: int = 250_000) -> Iterator[pl.DataF
 def _csv_header(data: DataFile) -> tuple[list[str], int]:
     """Header names and the number of physical lines the header takes."""
     try:
-        with data.path.open("r", encoding="utf-8-sig", newline="") as handle:
+        # Streamed, so a compressed file is not decompressed just for its header.
+        with _text(data) as handle:
             reader = csv.reader(handle, delimiter=data.delimiter)
             header = next(reader, None)
             lines = reader.line_num
     except UnicodeDecodeError:
         raise _utf8_error(data) from None
+    except _CORRUPT as exc:
+        raise _corrupt_error(data, exc) from None
     except csv.Error as exc:
         raise SourceError(
             f"malformed CSV header: {exc}", Location(file=data.name, line=1)
@@ -392,7 +454,7 @@ def _ragged_error(data: DataFile, header: list[str]) -> SourceError:
 
 
 def _utf8_error(data: DataFile) -> SourceError:
-    with data.path.open("rb") as handle:
+    with _binary(data) as handle:
         for number, raw in enumerate(handle, start=1):
             try:
                 raw.decode("utf-8")
@@ -403,6 +465,68 @@ def _utf8_error(data: DataFile) -> SourceError:
                     Location(file=data.name, line=number, column=column),
                 )
     return SourceError("invalid UTF-8", Location(file=data.name))
+
+
+# ---------------------------------------------------------------- compressed CSV
+
+
+@contextmanager
+def _binary(data: DataFile) -> Iterator[io.BufferedIOBase]:
+    """The file's bytes, decompressed."""
+    if data.compression == "gzip":
+        with gzip.open(data.path, "rb") as handle:
+            yield handle
+    elif data.compression == "zip":
+        with zipfile.ZipFile(data.path) as archive:
+            # expand_paths has checked that there is exactly one file in it.
+            member = next(info for info in archive.infolist() if not info.is_dir())
+            with archive.open(member) as handle:
+                yield handle
+    else:
+        with data.path.open("rb") as handle:
+            yield handle
+
+
+@contextmanager
+def _text(data: DataFile) -> Iterator[io.TextIOWrapper]:
+    with _binary(data) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+        yield text
+
+
+@contextmanager
+def _decompressed(data: DataFile) -> Iterator[DataFile]:
+    """A decompressed temporary copy of a compressed CSV file, shown under its name.
+
+    The CSV reader needs a real file: it maps it, and reads it again to say where a
+    problem is. The copy lives in the system's temporary directory (TMPDIR) and is
+    removed when reading ends, early or not.
+    """
+    with tempfile.TemporaryDirectory(prefix="dataward-") as scratch:
+        copy = Path(scratch) / "data.csv"
+        try:
+            with _binary(data) as source, copy.open("wb") as sink:
+                while chunk := source.read(CSV_BLOCK_BYTES):
+                    _write_copy(data, sink, chunk)
+        except _CORRUPT as exc:
+            raise _corrupt_error(data, exc) from None
+        yield DataFile(copy, data.format, data.delimiter, shown_as=data.name)
+
+
+def _write_copy(data: DataFile, sink: io.BufferedWriter, chunk: bytes) -> None:
+    try:
+        sink.write(chunk)
+    except OSError as exc:
+        # The disk, not the input: a full temporary directory is an infrastructure failure.
+        raise InfrastructureError(
+            f"cannot write a decompressed copy: {exc.strerror}; point TMPDIR at a disk with room",
+            Location(file=data.name),
+        ) from None
+
+
+def _corrupt_error(data: DataFile, exc: BaseException) -> SourceError:
+    what = "gzip stream" if data.compression == "gzip" else "zip archive"
+    detail = str(exc) or type(exc).__name__
+    return SourceError(f"damaged {what}: {detail}", Location(file=data.name))
 
 
 # ---------------------------------------------------------------- Parquet
@@ -465,16 +589,13 @@ def records_as_text(records: list[dict]) -> pl.DataFrame:
 
 def _json_record(data: DataFile, line_number: int, raw: bytes) -> dict:
     try:
-        # Decimals keep every digit they were written with; a float would round them.
-        value = json.loads(
-            raw, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys
-        )
+        value = load_json(raw)
     except UnicodeDecodeError as exc:
         raise SourceError(
             f"invalid UTF-8: {exc.reason}",
             Location(file=data.name, line=line_number, column=exc.start + 1),
         ) from None
-    except _DuplicateKey as exc:
+    except DuplicateKeyError as exc:
         raise SourceError(
             f"key {exc.args[0]!r} appears twice in one object: which value is meant?",
             Location(file=data.name, line=line_number),
@@ -524,15 +645,27 @@ def _ndjson_frame(
     )
 
 
-class _DuplicateKey(ValueError):
-    pass
+def load_json(raw: bytes | str) -> object:
+    """A JSON document as every JSON reader here takes it (NDJSON lines, HTTP pages).
+
+    Raises json.JSONDecodeError, UnicodeDecodeError, or DuplicateKeyError when one
+    object names a key twice.
+    """
+    # Decimals keep every digit they were written with; a float would round them.
+    return json.loads(
+        raw, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys
+    )
+
+
+class DuplicateKeyError(ValueError):
+    """One JSON object names the same key twice: which value is meant cannot be known."""
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     record: dict[str, object] = {}
     for key, value in pairs:
         if key in record:
-            raise _DuplicateKey(key)
+            raise DuplicateKeyError(key)
         record[key] = value
     return record
 
