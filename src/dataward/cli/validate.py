@@ -33,6 +33,9 @@ def validate(
         None, "--input-format", help="csv, ndjson or parquet (default: from the extension)."
     ),
     delimiter: str | None = typer.Option(None, help="CSV delimiter (default , or tab for .tsv)."),
+    null_value: list[str] = typer.Option(
+        [], "--null-value", help="A CSV text that means missing, besides the empty field (repeat)."
+    ),
     allow_extra_columns: bool = typer.Option(
         False, help="Ignore data columns the contract does not name instead of refusing the file."
     ),
@@ -44,7 +47,7 @@ def validate(
     if delimiter is not None and len(delimiter) != 1:
         raise UsageError(f"--delimiter must be one character, got {delimiter!r}")
     loaded = load_contract(contract)
-    files = expand_paths(data, input_format, delimiter)
+    files = expand_paths(data, input_format, delimiter, tuple(null_value))
     log = get_logger(command="validate", contract=str(contract))
     log.info("validate.start", files=[f.name for f in files])
     try:

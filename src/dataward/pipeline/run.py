@@ -219,7 +219,9 @@ class _Run:
     def _source_batches(self) -> tuple[Iterator[pl.DataFrame], Callable[[], str]]:
         source = self.spec.source
         if source.kind == "files":
-            files = expand_paths(list(source.paths), source.format, source.delimiter)
+            files = expand_paths(
+                list(source.paths), source.format, source.delimiter, source.null_values
+            )
             digest = _FileDigest([f.path for f in files])
 
             def batches() -> Iterator[pl.DataFrame]:

@@ -42,6 +42,7 @@ class SourceSpec:
     records: str | None = None
     next: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    null_values: tuple[str, ...] = ()  # CSV texts that mean missing, besides the empty field
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ _SOURCE_KEYS = {
     "records",
     "next",
     "headers",
+    "null_values",
 }
 
 
@@ -226,6 +228,9 @@ def _source(root: Path, file: Path, body: dict[str, Any], prefix: str) -> Source
             next=str(body["next"]) if body.get("next") else None,
             headers={str(k): os.path.expandvars(str(v)) for k, v in headers.items()},
         )
+    markers = body.get("null_values", [])
+    if not isinstance(markers, list) or not all(isinstance(m, str) for m in markers):
+        raise UsageError('null_values is a list of strings, such as ["NA"]', here)
     raw = body.get("paths", body.get("path"))
     paths = [raw] if isinstance(raw, str) else list(raw or [])
     base = _package_dir(body["package"], file, prefix) if "package" in body else root
@@ -234,6 +239,7 @@ def _source(root: Path, file: Path, body: dict[str, Any], prefix: str) -> Source
         paths=tuple(str(base / p) for p in paths),
         format=body.get("format"),
         delimiter=body.get("delimiter"),
+        null_values=tuple(markers),
     )
 
 

@@ -66,6 +66,8 @@ class DataFile:
     compression: str | None = None  # "gzip" or "zip" (CSV only)
     # The name shown when `path` is a decompressed temporary copy of a compressed file.
     shown_as: str | None = None
+    # CSV texts read as missing besides the empty field (R and pandas exports write "NA").
+    null_markers: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -73,7 +75,10 @@ class DataFile:
 
 
 def expand_paths(
-    patterns: list[str], fmt: str | None = None, delimiter: str | None = None
+    patterns: list[str],
+    fmt: str | None = None,
+    delimiter: str | None = None,
+    null_markers: tuple[str, ...] = (),
 ) -> list[DataFile]:
     """Resolve files and globs, in a stable order; every pattern must match something."""
     if fmt is not None and fmt not in FORMATS:
@@ -106,7 +111,7 @@ def expand_paths(
             if any(f.path.resolve() == path.resolve() for f in files):
                 # Reading it twice would make every key a duplicate of itself.
                 raise SourceError("this file is given twice", Location(file=match))
-            files.append(DataFile(path, kind, sep, compression))
+            files.append(DataFile(path, kind, sep, compression, null_markers=tuple(null_markers)))
     return files
 
 
@@ -359,8 +364,9 @@ def _arrow_csv_batches(
     )
     convert_options = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in header},
-        # Only an empty field is missing; "NA", "NULL" or "NaN" are values to be checked.
-        null_values=[""],
+        # Only an empty field is missing, unless the source names other markers: "NA",
+        # "NULL" or "NaN" are otherwise values to be checked.
+        null_values=["", *data.null_markers],
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
     )
@@ -509,7 +515,13 @@ def _decompressed(data: DataFile) -> Iterator[DataFile]:
                     _write_copy(data, sink, chunk)
         except _CORRUPT as exc:
             raise _corrupt_error(data, exc) from None
-        yield DataFile(copy, data.format, data.delimiter, shown_as=data.name)
+        yield DataFile(
+            copy,
+            data.format,
+            data.delimiter,
+            shown_as=data.name,
+            null_markers=data.null_markers,
+        )
 
 
 def _write_copy(data: DataFile, sink: io.BufferedWriter, chunk: bytes) -> None:
