@@ -7,6 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
-from dataward.pipeline.transform import reject  # noqa: E402 - the transform helper, public API
+from dataward.pipeline.transform import reject  # the transform helper, public API
 
 __all__ = ["__version__", "reject"]
