@@ -25,9 +25,14 @@ import pyarrow as pa
 from dataward.checks.sql_render import identifier
 from dataward.contract.model import Column
 from dataward.errors import InfrastructureError, Location, LockHeldError
+from dataward.events import get_logger
 from dataward.warehouse.base import LiveColumn, Warehouse
 
 ATTACHED = "dw_warehouse"
+# DATAWARD_SLOW_SQL=0.2 logs every statement slower than that (a profiling aid).
+_SLOW_SECONDS = (
+    float(os.environ["DATAWARD_SLOW_SQL"]) if os.environ.get("DATAWARD_SLOW_SQL") else None
+)
 DEFAULT_MEMORY_LIMIT = "600MB"
 
 
@@ -121,8 +126,13 @@ class DuckDBWarehouse(Warehouse):
             self.con.execute("ROLLBACK")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        started = time.perf_counter()
         try:
             cursor = self.con.execute(sql, list(params))
+            if _SLOW_SECONDS is not None and time.perf_counter() - started > _SLOW_SECONDS:
+                get_logger().info(
+                    "sql.slow", seconds=round(time.perf_counter() - started, 3), sql=sql[:300]
+                )
             row = cursor.fetchone() if cursor.description else None
         except duckdb.Error as exc:
             raise _infrastructure(exc, self.path, sql) from None
