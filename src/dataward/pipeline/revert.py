@@ -8,6 +8,13 @@ what it removed (so a revert can be reverted too).
 
 A later run that touched the same keys would be silently undone as well; the revert
 refuses and names those runs, unless `cascade` asks to revert them first, newest first.
+A run already undone by a revert (that was not itself reverted) no longer counts: the
+pair cancels out.
+
+A revert's changelog holds, for each key it touched, the state just before the revert:
+a `delete` with the row it removed, or a `restore` (with an empty before-state) for a
+key that was absent and that it brought back. Undoing the revert removes every such key
+and puts back the `delete` before-states.
 """
 
 from __future__ import annotations
@@ -100,13 +107,31 @@ def _check_revertible(wh: Warehouse, run: RunRecord) -> None:
         raise RevertRefused(
             f"run {run.run_id} is {run.status}: only a succeeded run changed anything"
         )
-    done = wh.first_row(
-        f"SELECT run_id FROM {LEDGER_SCHEMA}.runs WHERE kind = 'revert' AND status = "
-        "'succeeded' AND list_contains(string_split(reverts, ','), ?)",
-        [run.run_id],
-    )
-    if done:
-        raise RevertRefused(f"run {run.run_id} was already reverted by run {done[0]}")
+    undone_by = _undone(wh).get(run.run_id)
+    if undone_by:
+        raise RevertRefused(f"run {run.run_id} was already reverted by run {undone_by}")
+
+
+def _undone(wh: Warehouse) -> dict[str, str]:
+    """Each run whose effect is currently undone, with the revert that undid it.
+
+    Newest first: a revert that was itself reverted undoes nothing (its runs count
+    again); one that stands undoes the runs it names.
+    """
+    undone: dict[str, str] = {}
+    for revert in ledger.read_runs(wh, "WHERE kind = 'revert' AND status = 'succeeded'"):
+        if revert.run_id in undone:
+            continue
+        for run_id in (revert.reverts or "").split(","):
+            if run_id:
+                undone.setdefault(run_id, revert.run_id)
+    return undone
+
+
+def _inert(wh: Warehouse) -> set[str]:
+    """Runs that no longer change the table: those undone, and the reverts undoing them."""
+    undone = _undone(wh)
+    return set(undone) | set(undone.values())
 
 
 def _key_json(wh: Warehouse, key: tuple[str, ...], alias: str) -> str:
@@ -137,11 +162,17 @@ def _later_runs_touching(wh: Warehouse, run: RunRecord, key: tuple[str, ...]) ->
             f"SELECT DISTINCT c.run_id FROM {LEDGER_SCHEMA}.changes c WHERE c.target_table = ? "
             f"AND c.run_seq > ? AND c.row_key IN ({touched}) UNION SELECT DISTINCT "
             f"t.{wh.quote(RUN_COLUMN)} FROM {t} t JOIN {LEDGER_SCHEMA}.runs r ON r.run_id = "
-            f"t.{wh.quote(RUN_COLUMN)} WHERE r.seq > ? AND {_key_json(wh, key, 't')} IN ({touched})",
+            f"t.{wh.quote(RUN_COLUMN)} WHERE r.seq > ? AND "
+            f"{_key_json(wh, key, 't')} IN ({touched})",
             [run.target_table, run.seq, run.seq],
         )
     }
-    later = [r for r in ledger.read_runs(wh) if r.run_id in ids and r.run_id != run.run_id]
+    inert = _inert(wh)
+    later = [
+        r
+        for r in ledger.read_runs(wh)
+        if r.run_id in ids and r.run_id != run.run_id and r.run_id not in inert
+    ]
     return sorted(later, key=lambda r: -(r.seq or 0))
 
 
@@ -150,11 +181,17 @@ def _undo(wh: Warehouse, run: RunRecord, revert: RunRecord, columns: list[str], 
     key = table.primary_key
     everything = [*columns, *LINEAGE]
     mine = f"SELECT row_key FROM {LEDGER_SCHEMA}.changes WHERE run_id = '{_esc(run.run_id)}'"
-    doomed = f"(t.{wh.quote(RUN_COLUMN)} = '{_esc(run.run_id)}' OR {_key_json(wh, key, 't')} IN ({mine}))"
-    # The revert's own changelog: what it removes, so it can be reverted in turn.
+    doomed = (
+        f"(t.{wh.quote(RUN_COLUMN)} = '{_esc(run.run_id)}' OR "
+        f"{_key_json(wh, key, 't')} IN ({mine}))"
+    )
+    # The revert's own changelog: what it removes, so it can be reverted in turn. Only
+    # the first state of a key counts (a cascade may remove a key it restored itself).
+    recorded = f"SELECT row_key FROM {LEDGER_SCHEMA}.changes WHERE run_id = '{_esc(revert.run_id)}'"
     wh.execute(
         f"INSERT INTO {LEDGER_SCHEMA}.changes SELECT ?, ?, ?, 'delete', {_key_json(wh, key, 't')}, "
-        f"{wh.json_of_columns(everything, 't')} FROM {t} t WHERE {doomed}",
+        f"{wh.json_of_columns(everything, 't')} FROM {t} t WHERE {doomed} AND "
+        f"{_key_json(wh, key, 't')} NOT IN ({recorded})",
         [revert.run_id, revert.seq, run.target_table],
     )
     removed = max(wh.execute(f"DELETE FROM {t} t WHERE {doomed}"), 0)
@@ -172,6 +209,13 @@ def _undo(wh: Warehouse, run: RunRecord, revert: RunRecord, columns: list[str], 
             [run.run_id],
         ),
         0,
+    )
+    # Keys absent before the revert that it brings back: undoing the revert removes them.
+    wh.execute(
+        f"INSERT INTO {LEDGER_SCHEMA}.changes SELECT DISTINCT ?, ?, ?, 'restore', c.row_key, "
+        f"'{{}}' FROM {LEDGER_SCHEMA}.changes c WHERE c.run_id = ? AND "
+        f"c.op IN ('update', 'delete') AND c.row_key NOT IN ({recorded})",
+        [revert.run_id, revert.seq, run.target_table, run.run_id],
     )
     revert.counts.deleted += removed
     revert.counts.inserted += restored

@@ -31,7 +31,7 @@ import math
 import struct
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 from uuid import UUID
 
@@ -39,7 +39,7 @@ from sqlglot import exp
 
 from dataward.checks.sql_render import identifier
 from dataward.contract.model import Column
-from dataward.contract.types import FLOAT_KINDS, INTEGER_KINDS, TypeKind
+from dataward.contract.types import FLOAT_KINDS, INTEGER_KINDS, MAX_DECIMAL_PRECISION, TypeKind
 
 ENCODING_VERSION = "dw1"
 HASH_COLUMN = "_dw_row_hash"
@@ -64,7 +64,8 @@ def _duckdb_text(ref: str, col: Column) -> str:
     if kind in (TypeKind.TIMESTAMP, TypeKind.TIMESTAMPTZ):
         return f"epoch_us({ref})::VARCHAR"
     if kind in FLOAT_KINDS:
-        return f"{ref}::DOUBLE::VARCHAR"
+        # DuckDB prints a NaN with its sign bit set as -nan; every NaN is the same value.
+        return f"CASE WHEN isnan({ref}) THEN 'nan' ELSE {ref}::DOUBLE::VARCHAR END"
     if kind in (TypeKind.TEXT, TypeKind.VARCHAR):
         return ref
     return f"{ref}::VARCHAR"
@@ -89,8 +90,11 @@ def canonical_text(col: Column, value: Any) -> str:
         return str(int(value))
     if kind is TypeKind.DECIMAL:
         scale = col.type.scale or 0
-        quantum = Decimal(1).scaleb(-scale)
-        return format(Decimal(value).quantize(quantum), "f")
+        # The default context holds 28 digits; a DECIMAL(38,s) value needs up to 38.
+        with localcontext(prec=MAX_DECIMAL_PRECISION + 2):
+            text = format(Decimal(value).quantize(Decimal(1).scaleb(-scale)), "f")
+        # DuckDB prints a negative zero as 0.00, as does every other engine.
+        return text[1:] if text.startswith("-") and not text.strip("-0.") else text
     if kind in FLOAT_KINDS:
         number = float(value)
         if kind is TypeKind.REAL:

@@ -54,9 +54,16 @@ def trace_row(wh: Warehouse, table: Table, key_values: list[str]) -> Trace:
         if found
         else None
     )
+    # The after-state of the latest change is the row as it is now, in the changelog's
+    # own text form so that before and after compare value for value.
+    now = wh.first_row(
+        f"SELECT {wh.json_of_columns(everything, 't')} FROM {t} t WHERE {match}", key_values
+    )
+    current_text = json.loads(now[0]) if now else None
     pairs = ", ".join(f"{_literal(k)}, CAST(CAST(? AS {types[k]}) AS VARCHAR)" for k in key)
     history = wh.rows(
-        f"SELECT h.run_id, h.op, h.before, h.after, r.pipeline, r.kind, r.started_at "
+        f"SELECT h.run_id, h.op, h.before, h.after, h.after_is_current, r.pipeline, r.kind, "
+        f"r.started_at "
         f"FROM {LEDGER_SCHEMA}.change_history h JOIN {LEDGER_SCHEMA}.runs r USING (run_id) "
         f"WHERE h.target_table = ? AND h.row_key = json_object({pairs}) ORDER BY h.run_seq",
         [table.storage_name, *key_values],
@@ -70,12 +77,12 @@ def trace_row(wh: Warehouse, table: Table, key_values: list[str]) -> Trace:
                 "run_id": run_id,
                 "op": op,
                 "before": json.loads(before),
-                "after": json.loads(after) if after else None,
+                "after": json.loads(after) if after else (current_text if is_last else None),
                 "pipeline": pipeline,
                 "kind": kind,
                 "at": started.isoformat() if started else None,
             }
-            for run_id, op, before, after, pipeline, kind, started in history
+            for run_id, op, before, after, is_last, pipeline, kind, started in history
         ],
     )
 
