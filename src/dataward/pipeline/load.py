@@ -273,6 +273,10 @@ class LoadPlan:
                 ),
             )
             states["changed"] = 0
+        self._write_classified(states)
+
+    def _write_classified(self, states: dict[str, int]) -> None:
+        """Update the changed keys (their before-states recorded first), insert the new."""
         if states.get("changed"):
             self._record_before(
                 "update",
@@ -307,19 +311,7 @@ class LoadPlan:
         if gone_rows and gone_rows[0]:
             self._record_before("delete", gone)
             self.counts.deleted += max(self.wh.execute(f"DELETE FROM {self.t} t WHERE {gone}"), 0)
-        if states.get("changed"):
-            self._record_before(
-                "update",
-                f"EXISTS (SELECT 1 FROM temp.stage_class c WHERE c.state = 'changed' AND "
-                f"{self._key_match('c', 't')})",
-            )
-            self.counts.updated += self._update_changed()
-        if states.get("new"):
-            self.counts.inserted += self._insert(
-                f"SELECT s.* FROM temp.{STAGE} s JOIN temp.stage_class c ON "
-                f"{self._key_match('c', 's')} WHERE c.state = 'new'"
-            )
-        self.counts.unchanged += states.get("same", 0)
+        self._write_classified(states)
 
     def _rewrite_changed_partitions(self, part: str) -> None:
         """Without a key, a partition is compared as a multiset of row hashes: the same
