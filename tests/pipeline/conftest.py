@@ -29,7 +29,7 @@ def every_run_adds_up(tmp_path: Path) -> Iterator[None]:
     """After each test: every succeeded load in every warehouse it made satisfies
     extracted = rejected + duplicates_dropped + inserted + updated + unchanged."""
     yield
-    for warehouse in tmp_path.rglob("wh.duckdb"):
+    for warehouse in tmp_path.rglob("*.duckdb"):
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
             if not con.execute(

@@ -85,6 +85,7 @@ def pipeline_toml(
 @dataclass
 class ProjectDir:
     root: Path
+    warehouse_name: str = WAREHOUSE
 
     # ---------------------------------------------------------------- writing
 
@@ -108,13 +109,17 @@ class ProjectDir:
 
     @property
     def warehouse(self) -> Path:
-        return self.root / WAREHOUSE
+        return self.root / self.warehouse_name
+
+    def viewing(self, warehouse_name: str) -> ProjectDir:
+        """The same project, looking at (and running into) another warehouse file."""
+        return ProjectDir(self.root, warehouse_name)
 
     # ---------------------------------------------------------------- running
 
     def run(self, pipeline: str = "orders", **options: Any) -> RunOutcome:
         """One run through the library, with the project read afresh."""
-        project = load_project(self.root)
+        project = load_project(self.root, warehouse=f"duckdb:///{self.warehouse_name}")
         return run_pipeline(project, project.pipeline(pipeline), **options)
 
     def cli(
@@ -180,7 +185,7 @@ class ProjectDir:
             picked = ", ".join(f'"{c}"' for c in columns)
             row = con.execute(
                 f"SELECT md5(coalesce(string_agg(r, chr(10) ORDER BY r), '')) FROM "
-                f"(SELECT CAST(ROW({picked}) AS VARCHAR) AS r FROM main.\"{table}\")"
+                f'(SELECT CAST(ROW({picked}) AS VARCHAR) AS r FROM main."{table}")'
             ).fetchone()
         finally:
             con.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from pipeline_kit import assert_accounted
+from pipeline_kit import assert_accounted, pipeline_toml
 
 V1 = "order_id,amount,status\n1,1.50,paid\n2,2.00,new\n3,3.25,paid\n"
 # Row 2 changed, row 3 the same, row 1 missing (merge keeps it), row 4 new.
@@ -114,3 +114,43 @@ def test_every_row_carries_its_lineage(new_project):
         )
     )
     assert types["_dw_loaded_at"] == "TIMESTAMP WITH TIME ZONE"
+
+
+def test_a_dry_run_reports_the_deltas_and_writes_nothing(new_project):
+    project = new_project(csv=V1)
+    project.run()
+    before = project.content_hash()
+    project.csv(V2)
+    outcome = project.run(dry_run=True)
+    c = outcome.record.counts
+    assert outcome.record.status == "dry-run"
+    assert (c.inserted, c.updated, c.unchanged) == (1, 1, 1)
+    assert project.content_hash() == before
+    assert len(project.runs()) == 1
+    assert project.query("SELECT count(*) FROM dataward.changes")[0][0] == 0
+
+
+def test_row_accounting_adds_up_with_every_kind_of_row(new_project):
+    """extracted = rejected + duplicates_dropped + inserted + updated + unchanged, in a
+    batch holding each kind: a row that does not parse, an identical copy, two rows
+    that disagree on a key, a new row, a changed row and an unchanged one."""
+    project = new_project(csv=V1, pipeline=pipeline_toml(max_reject_rate=0.5))
+    project.run()
+    project.csv(
+        "order_id,amount,status\n"
+        "1,1.50,paid\n"  # unchanged
+        "2,2.25,new\n"  # updated
+        "4,4.00,new\n"  # inserted
+        "4,4.00,new\n"  # identical copy: dropped
+        "5,5.00,a\n"  # 5 twice, different: both rejected
+        "5,5.01,a\n"
+        "6,six,new\n"  # does not parse: rejected
+    )
+    outcome = project.run()
+    c = outcome.record.counts
+    assert outcome.record.status == "succeeded", outcome.record.reason
+    assert (c.extracted, c.rejected, c.duplicates_dropped) == (7, 3, 1)
+    assert (c.inserted, c.updated, c.unchanged) == (1, 1, 1)
+    assert c.extracted == c.rejected + c.duplicates_dropped + c.inserted + c.updated + c.unchanged
+    (run,) = [r for r in project.runs() if r["run_id"] == outcome.record.run_id]
+    assert_accounted(run)

@@ -136,4 +136,3 @@ def test_without_a_key_a_changed_partition_is_rewritten_and_the_others_kept(new_
     ]
     assert [r for r in project.rows("sales") if str(r["day"]) == "2025-01-01"] == untouched
     assert_accounted(c)
-

@@ -41,6 +41,7 @@ def test_identical_rerun_writes_nothing(new_project):
     project = _project(new_project, V1)
     project.run()
     tables = project.tables()
+    assert tables == ["orders"]  # a first load has no previous version to keep
     before = project.content_hash()
     again = project.run()
     c = again.record.counts
@@ -63,7 +64,10 @@ def test_keep_versions_bounds_the_versions_kept(new_project):
 
 
 def test_replace_without_a_primary_key(new_project):
-    columns = [(n, t, {k: v for k, v in extra.items() if k != "primaryKey"}) for n, t, extra in ORDERS_COLUMNS]
+    columns = [
+        (n, t, {k: v for k, v in extra.items() if k != "primaryKey"})
+        for n, t, extra in ORDERS_COLUMNS
+    ]
     project = new_project(
         contract=contract_yaml("orders", columns),
         csv=V1,

@@ -49,8 +49,6 @@ def test_a_warehouse_held_by_another_process_exits_4_saying_it_is_locked(new_pro
         holder.wait()
     assert result.returncode == 4, result.stderr
     assert "locked" in result.stderr and "Traceback" not in result.stderr
-    # Once the file is free the same run goes through.
-    assert project.run().record.status == "succeeded"
 
 
 def test_two_pipelines_into_one_warehouse_started_together_both_succeed(new_project):

@@ -27,9 +27,6 @@ def test_above_the_threshold_the_cli_exits_1_loads_nothing_and_records_the_rejec
     (reject,) = project.rejects(record["run_id"])
     assert reject["row"] == 2 and reject["record"]["amount"] == "abc"
     assert reject["stage"] == "validate"
-    shown = project.cli("rejects", record["run_id"], "--format", "json")
-    assert shown.returncode == 0, shown.stderr
-    assert [r["row"] for r in json.loads(shown.stdout)] == [2]
 
 
 @pytest.mark.parametrize("limit", [0.25, 0.5])
@@ -52,3 +49,21 @@ def test_just_above_the_threshold_fails_in_process(new_project):
     assert len(project.rejects(outcome.record.run_id)) == 1
     (run,) = project.runs()
     assert run["status"] == "failed" and run["rejected"] == 1 and run["inserted"] == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="run.py: rows rejected at load time (conflicting keys, foreign keys, unique) go "
+    "to temp.stage_rejects inside the load transaction; the rollback of a failed run "
+    "discards them, so `dataward rejects RUN_ID` shows none although the reason says "
+    "they are recorded",
+)
+def test_load_time_rejects_of_a_failed_run_are_recorded(new_project):
+    project = new_project(
+        csv="order_id,amount,status\n1,1.00,a\n7,2.00,b\n7,3.00,b\n3,3.00,c\n",
+        pipeline=pipeline_toml(max_reject_rate=0.1),
+    )
+    outcome = project.run()
+    assert outcome.record.status == "failed"
+    assert "2 of 4 rows rejected" in (outcome.record.reason or "")
+    assert [r["row"] for r in project.rejects(outcome.record.run_id)] == [2, 3]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pipeline_kit import ORDERS_COLUMNS, contract_yaml
+from structlog.testing import capture_logs
 
 from dataward.pipeline.run import SchemaMismatchError
 
@@ -14,34 +15,59 @@ ADDED_COLUMN = contract_yaml(
 )
 CHANGED_TYPE = contract_yaml(
     "orders",
-    [("order_id", "BIGINT", {"primaryKey": True}), ("amount", "DOUBLE", {"required": True}), ("status", "TEXT", {})],
+    [
+        ("order_id", "BIGINT", {"primaryKey": True}),
+        ("amount", "DOUBLE", {"required": True}),
+        ("status", "TEXT", {}),
+    ],
 )
 
 
-@pytest.mark.parametrize(
-    ("contract", "column"),
-    [(ADDED_COLUMN, "customer_id"), (CHANGED_TYPE, "amount")],
-    ids=["added-required-column", "changed-type"],
-)
-def test_the_cli_exits_2_naming_the_column_and_the_migration(new_project, contract, column):
+def test_the_cli_exits_2_naming_the_column_and_the_migration(new_project):
     project = new_project(csv=V1)
     project.run()
     before = project.content_hash()
-    project.contract(contract)
+    project.contract(ADDED_COLUMN)
     # The source is gone: a run that read it would fail with "file not found" instead.
     (project.root / "data" / "orders.csv").unlink()
     result = project.cli("run")
     assert result.returncode == 2, result.stderr
-    assert column in result.stderr and "migration" in result.stderr, result.stderr
+    assert "customer_id" in result.stderr and "migration" in result.stderr, result.stderr
     assert "file not found" not in result.stderr
     assert "Traceback" not in result.stderr
     assert project.content_hash() == before
 
 
-def test_the_library_raises_schema_mismatch_before_extracting(new_project):
+@pytest.mark.parametrize(
+    ("contract", "message"),
+    [
+        (ADDED_COLUMN, r"customer_id: the contract wants BIGINT NOT NULL, the table has no such"),
+        (CHANGED_TYPE, r"amount: the contract wants DOUBLE NOT NULL, the table has DECIMAL"),
+    ],
+    ids=["added-required-column", "changed-type"],
+)
+def test_the_run_stops_before_extracting(new_project, contract, message):
+    project = new_project(csv=V1)
+    project.run()
+    before = project.content_hash()
+    project.contract(contract)
+    (project.root / "data" / "orders.csv").unlink()
+    with pytest.raises(SchemaMismatchError, match=message) as raised:
+        project.run()
+    assert "migration" in str(raised.value)
+    assert project.content_hash() == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="run.py raises SchemaMismatchError in _prepare before the run is recorded: no "
+    "ledger row and no alert, although a failed run must record why and alert",
+)
+def test_a_schema_mismatch_is_recorded_and_alerts(new_project):
     project = new_project(csv=V1)
     project.run()
     project.contract(CHANGED_TYPE)
-    (project.root / "data" / "orders.csv").unlink()
-    with pytest.raises(SchemaMismatchError, match=r"amount: the contract wants DOUBLE NOT NULL"):
+    with capture_logs() as events, pytest.raises(SchemaMismatchError):
         project.run()
+    assert any(e["event"] == "alert" for e in events)
+    assert [r["status"] for r in project.runs()] == ["succeeded", "failed"]

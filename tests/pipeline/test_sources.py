@@ -25,7 +25,9 @@ def test_a_parquet_source_that_changes_gives_a_new_fingerprint_and_exact_deltas(
     same = project.run()
     assert same.record.input_fingerprint == first.record.input_fingerprint
     assert same.record.counts.unchanged == 3
-    _orders([1, 2, 3, 4], ["1.50", "2.10", "3.25", "4.00"], ["paid", "new", None, "x"]).write_parquet(path)
+    _orders(
+        [1, 2, 3, 4], ["1.50", "2.10", "3.25", "4.00"], ["paid", "new", None, "x"]
+    ).write_parquet(path)
     changed = project.run()
     c = changed.record.counts
     assert changed.record.input_fingerprint != first.record.input_fingerprint

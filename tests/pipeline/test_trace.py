@@ -41,9 +41,6 @@ def test_trace_shows_the_current_row_its_source_and_run(new_project):
     assert current["_dw_source_row"] == 2
     assert current["_dw_run_id"] == first.record.run_id
     assert found["history"] == []
-    text = project.cli("trace", "orders", "2")
-    assert text.returncode == 0, text.stderr
-    assert "data/orders.csv record 2" in text.stdout and first.record.run_id in text.stdout
 
 
 def test_trace_shows_the_history_after_an_update(new_project):
@@ -77,10 +74,10 @@ def test_trace_of_a_key_not_in_the_table(new_project):
 def test_trace_with_a_value_that_is_not_a_key_is_a_usage_error(new_project):
     project = new_project(csv=V1)
     project.run()
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="cannot read the key"):
         _trace(project, "not-a-number")
-    result = project.cli("trace", "orders", "1", "2")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
+    with pytest.raises(UsageError, match="give 1 value"):
+        _trace(project, "1", "2")
 
 
 def test_trace_of_a_composite_key(new_project):
@@ -88,7 +85,9 @@ def test_trace_of_a_composite_key(new_project):
         "orders",
         [("region", "TEXT", {"primaryKey": True}), *ORDERS_COLUMNS],
     )
-    project = new_project(contract=contract, csv="region,order_id,amount,status\neu,1,1.00,a\nus,1,2.00,b\n")
+    project = new_project(
+        contract=contract, csv="region,order_id,amount,status\neu,1,1.00,a\nus,1,2.00,b\n"
+    )
     project.run()
     project.csv("region,order_id,amount,status\neu,1,1.00,a\nus,1,3.00,b\n")
     project.run()

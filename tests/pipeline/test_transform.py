@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from pipeline_kit import assert_accounted, pipeline_toml
 
@@ -11,7 +9,7 @@ from dataward.pipeline.transform import TransformError
 
 V1 = "order_id,amount,status\n1,1.50,paid\n2,2.00,new\n3,3.25,paid\n"
 
-TRANSFORMS = '''
+TRANSFORMS = """
 import polars as pl
 from dataward.pipeline.transform import reject
 
@@ -35,8 +33,11 @@ def drops(rows):
 
 def rejects_new(rows):
     return reject(rows, pl.col("status") == "new", "new orders are not billed yet")
-'''
-BROKEN_LINE = TRANSFORMS.splitlines().index("    return rows.with_columns(pl.lit(1 / total).alias(\"status\"))") + 1
+"""
+BROKEN_LINE = (
+    TRANSFORMS.splitlines().index('    return rows.with_columns(pl.lit(1 / total).alias("status"))')
+    + 1
+)
 
 
 def _project(new_project, function, **settings):
@@ -99,5 +100,3 @@ def test_rows_rejected_by_the_transform_land_in_the_rejects_with_its_reason(new_
     assert reject["record"] == {"order_id": "2", "amount": "2.00", "status": "new"}
     assert [r["message"] for r in reject["reasons"]] == ["new orders are not billed yet"]
     assert_accounted(c)
-    shown = project.cli("rejects", outcome.record.run_id, "--format", "json")
-    assert json.loads(shown.stdout)[0]["reasons"][0]["message"] == "new orders are not billed yet"

@@ -255,23 +255,38 @@ class LoadPlan:
             for state, n in self.wh.rows("SELECT state, count(*) FROM temp.stage_class GROUP BY 1")
         }
 
+    def resolve_changed_events(self) -> None:
+        """append: a staged event whose key is already loaded with other values is
+        rejected (events are never updated). Called before the reject rate is judged, so
+        these rejects count towards it like every other."""
+        if self.mode != "append" or not self.key:
+            return
+        self._classify()
+        if self._state_counts().get("changed"):
+            self._reject_changed_events()
+
+    def _reject_changed_events(self) -> None:
+        key_name = ",".join(self.key)
+        shown = " || ',' || ".join(f"s.{self.q(k)}::VARCHAR" for k in self.key)
+        self._reject(
+            f"EXISTS (SELECT 1 FROM temp.stage_class c WHERE c.state = 'changed' AND "
+            f"{self._key_match('c', 's')})",
+            self._reason(
+                f"{self.table.name}.{key_name}.append",
+                key_name,
+                shown,
+                "'an event with this key is already loaded with different values; "
+                "append never updates an event'",
+            ),
+        )
+
     def _merge_or_append(self) -> None:
         self._classify()
         states = self._state_counts()
         if states.get("changed") and self.mode == "append":
-            key_name = ",".join(self.key)
-            shown = " || ',' || ".join(f"s.{self.q(k)}::VARCHAR" for k in self.key)
-            self._reject(
-                f"EXISTS (SELECT 1 FROM temp.stage_class c WHERE c.state = 'changed' AND "
-                f"{self._key_match('c', 's')})",
-                self._reason(
-                    f"{self.table.name}.{key_name}.append",
-                    key_name,
-                    shown,
-                    "'an event with this key is already loaded with different values; "
-                    "append never updates an event'",
-                ),
-            )
+            # Already done when the run called resolve_changed_events; kept so that
+            # apply() alone never updates an event.
+            self._reject_changed_events()
             states["changed"] = 0
         self._write_classified(states)
 
@@ -338,6 +353,10 @@ class LoadPlan:
         """The table becomes exactly the batch. Unchanged rows keep their lineage; when
         nothing differs nothing is written. Otherwise the new version is built beside the
         old one and swapped in by rename; the old one is kept as a previous version."""
+        if target_rows == 0:
+            # An empty table (a first load): there is no previous version worth keeping.
+            self.counts.inserted += self._insert(f"SELECT * FROM temp.{STAGE}")
+            return
         if self.key:
             self._classify()
             states = self._state_counts()
@@ -392,7 +411,6 @@ class LoadPlan:
         self.wh.execute(self.wh.rename_table(self.target, version))
         self.wh.execute(self.wh.rename_table(new_name, self.target))
         self._drop_old_versions()
-        del target_rows
 
     def _drop_old_versions(self) -> None:
         prefix = f"{self.target}__dw_v"
