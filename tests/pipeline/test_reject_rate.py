@@ -51,13 +51,6 @@ def test_just_above_the_threshold_fails_in_process(new_project):
     assert run["status"] == "failed" and run["rejected"] == 1 and run["inserted"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="run.py: rows rejected at load time (conflicting keys, foreign keys, unique) go "
-    "to temp.stage_rejects inside the load transaction; the rollback of a failed run "
-    "discards them, so `dataward rejects RUN_ID` shows none although the reason says "
-    "they are recorded",
-)
 def test_load_time_rejects_of_a_failed_run_are_recorded(new_project):
     project = new_project(
         csv="order_id,amount,status\n1,1.00,a\n7,2.00,b\n7,3.00,b\n3,3.00,c\n",

@@ -58,11 +58,6 @@ def test_the_run_stops_before_extracting(new_project, contract, message):
     assert project.content_hash() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="run.py raises SchemaMismatchError in _prepare before the run is recorded: no "
-    "ledger row and no alert, although a failed run must record why and alert",
-)
 def test_a_schema_mismatch_is_recorded_and_alerts(new_project):
     project = new_project(csv=V1)
     project.run()

@@ -37,7 +37,7 @@ def test_trace_shows_the_current_row_its_source_and_run(new_project):
     assert found["key"] == {"order_id": "2"}
     current = found["current"]
     assert current["order_id"] == 2 and current["amount"] == "2.00" and current["status"] == "new"
-    assert current["_dw_source"] == str(project.root / "data" / "orders.csv")
+    assert current["_dw_source"] == "data/orders.csv"
     assert current["_dw_source_row"] == 2
     assert current["_dw_run_id"] == first.record.run_id
     assert found["history"] == []

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dataward.cli.errors import is_terminal, report_errors
-from dataward.errors import ExitCode
+from dataward.cli.errors import is_terminal, report_errors, stderr
+from dataward.errors import DatawardError, ExitCode
 from dataward.pipeline.order import dependency_order
 from dataward.pipeline.run import RunOutcome, run_pipeline
 from dataward.project.config import load_project
@@ -52,16 +52,34 @@ def run(
     if not chosen:
         console.print("no pipelines in this project (add one under pipelines/)")
         raise typer.Exit(int(ExitCode.USAGE))
-    outcomes: list[RunOutcome] = []
+    reports: list[dict] = []
+    worst = ExitCode.OK
     for spec in dependency_order(chosen):
-        outcome = _run_one(project, spec, dry_run, partition)
-        outcomes.append(outcome)
+        # One pipeline's failure never keeps the others from running; the exit code is
+        # the worst of them (4 lock held > 3 infrastructure > 2 usage > 1 failed run).
+        try:
+            outcome = _run_one(project, spec, dry_run, partition)
+        except DatawardError as exc:
+            stderr.print(f"[bold red]error[/]: {escape(spec.name)}: {escape(str(exc))}")
+            reports.append(
+                {
+                    "pipeline": spec.name,
+                    # 1: the run itself failed (it is in the ledger); else it never started.
+                    "status": "failed" if exc.exit_code == ExitCode.CHECKS_FAILED else "error",
+                    "reason": str(exc),
+                    "exit_code": int(exc.exit_code),
+                }
+            )
+            worst = max(worst, exc.exit_code)
+            continue
+        reports.append(outcome.record.to_json())
+        if not outcome.ok:
+            worst = max(worst, ExitCode.CHECKS_FAILED)
         if output == "text":
             _print(outcome)
     if output == "json":
-        sys.stdout.write(json.dumps([o.record.to_json() for o in outcomes], indent=2) + "\n")
-    ok = all(o.ok for o in outcomes)
-    raise typer.Exit(int(ExitCode.OK if ok else ExitCode.CHECKS_FAILED))
+        sys.stdout.write(json.dumps(reports, indent=2) + "\n")
+    raise typer.Exit(int(worst))
 
 
 def _run_one(project, spec, dry_run, partition) -> RunOutcome:

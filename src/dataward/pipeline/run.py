@@ -9,6 +9,7 @@ be committed) and COMMIT, or ROLLBACK and record the run as failed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -28,7 +29,14 @@ from dataward.checks.polars_render import violation
 from dataward.checks.sql_render import sql_type
 from dataward.contract.loader import load_contract
 from dataward.contract.model import Contract, Severity, Table
-from dataward.errors import ContractError, DatawardError, ExitCode, Location, SourceError
+from dataward.errors import (
+    ContractError,
+    DatawardError,
+    ExitCode,
+    Location,
+    SourceError,
+    UsageError,
+)
 from dataward.events import get_logger
 from dataward.pipeline import ledger
 from dataward.pipeline.alerts import send_alert
@@ -100,6 +108,11 @@ def run_pipeline(
             f"pick the contract's table with `table = ...` (one of: {names})",
             Location(file=str(spec.file), path="table"),
         ) from None
+    if partition_value is not None and not spec.partition:
+        raise UsageError(
+            f"--partition needs a pipeline with a partition column; {spec.name!r} has none",
+            Location(file=str(spec.file), path="partition"),
+        )
     if spec.partition and spec.partition not in {c.name for c in table.columns}:
         raise ContractError(
             f"partition column {spec.partition!r} is not a column of {table.name!r}",
@@ -195,33 +208,46 @@ class _Run:
             self.wh.begin()
             ledger.ensure_ledger(self.wh)
             mismatch = compare_with_contract(self.wh, self.table, self.target, self.checks)
+            problem: SchemaMismatchError | None = None
             if mismatch:
-                self.wh.rollback()
                 details = "; ".join(str(m) for m in mismatch)
-                raise SchemaMismatchError(
-                    f"table {self.target!r} does not match the contract ({details}); "
-                    "the table needs a migration before this pipeline can load it",
+                problem = SchemaMismatchError(
+                    f"table {self.target!r} does not match the contract ({details}); write a "
+                    f"migration under migrations/ that brings {self.target!r} to the contract "
+                    "before this pipeline can load it",
                     Location(file=str(self.spec.contract), table=self.target),
                 )
+                self.record.status = "failed"
+                self.record.reason = problem.message
             self.table_exists = mismatch is not None
             if not self.dry_run:
                 stale = ledger.abort_stale_runs(self.wh, self.spec.name)
                 if stale:
                     self.log.warning("runs.aborted", runs=stale)
                 ledger.insert_run(self.wh, self.record)
+                if problem is not None:
+                    ledger.finish_run(self.wh, self.record)
             else:
                 self.record.seq = ledger.next_seq(self.wh)
             self.wh.commit()
         finally:
             self.wh.release()
+        if problem is not None:
+            # A scheduled job must hear about it: recorded above, announced here.
+            self.event("finish", status="failed", reason=problem.message)
+            self._alert()
+            raise problem
         self.event("start", mode=self.spec.mode, warehouse=self.wh.display_url)
 
     def _source_batches(self) -> tuple[Iterator[pl.DataFrame], Callable[[], str]]:
         source = self.spec.source
         if source.kind == "files":
-            files = expand_paths(
-                list(source.paths), source.format, source.delimiter, source.null_values
-            )
+            files = [
+                dataclasses.replace(f, shown_as=self._display_name(f.path))
+                for f in expand_paths(
+                    list(source.paths), source.format, source.delimiter, source.null_values
+                )
+            ]
             digest = _FileDigest([f.path for f in files])
 
             def batches() -> Iterator[pl.DataFrame]:
@@ -243,6 +269,21 @@ class _Run:
             str(source.url), records=source.records, next=source.next, headers=source.headers
         )
         return http.batches(), lambda: http.fingerprint
+
+    def _display_name(self, path: Path) -> str:
+        """Lineage names a file the same way on every machine: `package:path` inside an
+        installed package, a path relative to the project inside it, else the full path."""
+        source = self.spec.source
+        candidates = []
+        if source.package and source.package_dir:
+            candidates.append((Path(source.package_dir), f"{source.package}:"))
+        candidates.append((self.project.root, ""))
+        for base, prefix in candidates:
+            try:
+                return prefix + path.resolve().relative_to(base.resolve()).as_posix()
+            except ValueError:
+                continue
+        return str(path)
 
     def _extract_and_validate(
         self, progress: Progress | None, replay: list[dict[str, Any]] | None
@@ -268,8 +309,9 @@ class _Run:
                     batch = batch.filter(
                         pl.col(self.spec.partition).cast(pl.String) == self.partition_value
                     )
-                validator.add_batch(batch)
+                # Counted first: a transform that raises on this batch still read it.
                 self.counts.extracted += batch.height
+                validator.add_batch(batch)
                 self.event("extract", batch_rows=batch.height)
                 if progress:
                     progress(batch.height)
@@ -460,6 +502,8 @@ class _Run:
             checks=self.checks,
         )
         failure: str | None = None
+        error: DatawardError | None = None
+        load_rejects: pa.Table | None = None
         try:
             self.wh.begin()
             if not self.table_exists:
@@ -468,7 +512,8 @@ class _Run:
             plan.resolve_duplicate_keys()
             plan.resolve_unique_columns(self.checks)
             plan.resolve_foreign_keys(self.checks, self._table_exists)
-            failure = self._reject_rate_failure()
+            plan.resolve_changed_events()
+            failure = self._empty_replace_failure() or self._reject_rate_failure()
             if failure is None:
                 plan.apply()
                 self.event("load")
@@ -480,20 +525,28 @@ class _Run:
                 ledger.finish_run(self.wh, self.record)
                 self.wh.commit()
             else:
+                # The rows rejected inside this transaction must outlive its rollback.
+                load_rejects = self.wh.fetch_arrow(
+                    f"SELECT * FROM temp.{STAGE_REJECTS} WHERE stage = 'load'"
+                )
                 self.wh.rollback()
         except DatawardError as exc:
+            # The transaction is aborted: what it rejected cannot be read back any more.
             self.wh.rollback()
-            failure = str(exc)
-            if not isinstance(exc, RunFailed | TransformError | ContractError):
-                self._record_failure(failure)
-                raise
+            failure, error = str(exc), exc
         except BaseException:
             self.wh.rollback()
             raise
-        finally:
+        try:
             if failure is not None and not self.dry_run:
+                if load_rejects is not None and load_rejects.num_rows:
+                    self.wh.stage(STAGE_REJECTS, load_rejects, "SELECT * FROM batch")
+                self._forget_rolled_back_counts()
                 self._record_failure(failure)
+        finally:
             self.wh.release()
+        if error is not None and not isinstance(error, RunFailed | TransformError | ContractError):
+            raise error
         if self.dry_run:
             self.record.status = "dry-run" if failure is None else "failed"
             self.record.reason = failure
@@ -502,12 +555,28 @@ class _Run:
         self._alert()
         return outcome
 
+    def _forget_rolled_back_counts(self) -> None:
+        """A failed run wrote nothing: only what it read and rejected stays true."""
+        c = self.counts
+        c.duplicates_dropped = c.inserted = c.updated = c.unchanged = c.deleted = 0
+
     def _table_exists(self, name: str) -> bool:
         return self.wh.live_columns(name) is not None
 
     def _row_count(self) -> int:
         row = self.wh.first_row(f"SELECT count(*) FROM {self.wh.quote(self.target)}")
         return int(row[0]) if row else 0
+
+    def _empty_replace_failure(self) -> str | None:
+        """A delivery with no rows would empty a replaced table: an empty or truncated
+        file is far likelier than a source that really has nothing. Refused unless the
+        pipeline says `allow_empty = true`."""
+        if self.spec.mode != "replace" or self.counts.extracted or self.spec.allow_empty:
+            return None
+        return (
+            f"the source has no rows: replace would empty {self.target!r}; nothing was "
+            "loaded (set allow_empty = true in the pipeline if an empty table is right)"
+        )
 
     def _reject_rate_failure(self) -> str | None:
         limit = self.spec.max_reject_rate
@@ -698,12 +767,19 @@ def _records_digest(records: list[dict[str, Any]]) -> str:
 
 class _FileDigest:
     """sha256 of the input files, computed on a thread beside extraction (hashlib
-    releases the GIL on large buffers, so it costs little wall time)."""
+    releases the GIL on large buffers, so it costs little wall time).
+
+    The files are read twice (by the reader and here), so each file's identity (device,
+    inode, size, modification time) is taken before anything reads it and compared at
+    the end: a file replaced, changed or removed during the run fails the run instead of
+    leaving a fingerprint of bytes that were never loaded.
+    """
 
     def __init__(self, paths: list[Path]) -> None:
         self._digest = hashlib.sha256()
         self._error: OSError | None = None
         self._paths = paths
+        self._before = {path: _identity(path) for path in paths}
         self._thread = threading.Thread(target=self._work, daemon=True)
         self._thread.start()
 
@@ -719,9 +795,26 @@ class _FileDigest:
 
     def result(self) -> str:
         self._thread.join()
+        for path, before in self._before.items():
+            try:
+                after = _identity(path)
+            except OSError:
+                after = None
+            if after != before:
+                what = "was removed" if after is None else "changed"
+                raise SourceError(
+                    f"the file {what} while this run read it; nothing was loaded: run again "
+                    "once the file is complete",
+                    Location(file=str(path)),
+                )
         if self._error is not None:
             raise SourceError(
-                f"the source changed or vanished while it was read: {self._error.strerror}",
+                f"the source could not be read to the end: {self._error.strerror}",
                 Location(file=str(self._error.filename)),
             )
         return self._digest.hexdigest()
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    stat = path.stat()
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)

@@ -43,6 +43,8 @@ class SourceSpec:
     next: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     null_values: tuple[str, ...] = ()  # CSV texts that mean missing, besides the empty field
+    package: str | None = None  # files inside this installed package ...
+    package_dir: str | None = None  # ... which lives here
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class PipelineSpec:
     transform: str | None = None
     max_reject_rate: float | None = None
     keep_versions: int = 2
+    allow_empty: bool = False  # replace: may a delivery with no rows empty the table?
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ _PIPELINE_KEYS = {
     "transform",
     "max_reject_rate",
     "keep_versions",
+    "allow_empty",
     "source",
 }
 _SOURCE_KEYS = {
@@ -187,6 +191,9 @@ def _pipeline(root: Path, name: str, file: Path, body: dict[str, Any], prefix: s
         raise UsageError(
             f"keep_versions must be an integer >= 1, got {keep!r}", where("keep_versions")
         )
+    allow_empty = body.get("allow_empty", False)
+    if not isinstance(allow_empty, bool):
+        raise UsageError(f"allow_empty is true or false, got {allow_empty!r}", where("allow_empty"))
     source = body.get("source")
     if not isinstance(source, dict):
         raise UsageError("a pipeline needs a [source] table", where("source"))
@@ -201,6 +208,7 @@ def _pipeline(root: Path, name: str, file: Path, body: dict[str, Any], prefix: s
         transform=str(body["transform"]) if body.get("transform") else None,
         max_reject_rate=float(rate) if rate is not None else None,
         keep_versions=keep,
+        allow_empty=allow_empty,
     )
 
 
@@ -240,6 +248,8 @@ def _source(root: Path, file: Path, body: dict[str, Any], prefix: str) -> Source
         format=body.get("format"),
         delimiter=body.get("delimiter"),
         null_values=tuple(markers),
+        package=str(body["package"]) if "package" in body else None,
+        package_dir=str(base) if "package" in body else None,
     )
 
 

@@ -67,6 +67,9 @@ class Warehouse(ABC):
     @abstractmethod
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
+    @abstractmethod
+    def fetch_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...
+
     def first_row(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         found = self.rows(sql, params)
         return found[0] if found else None

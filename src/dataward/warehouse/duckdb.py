@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -43,7 +44,8 @@ class DuckDBWarehouse(Warehouse):
         self.path = path
         self.display_url = f"duckdb:///{path}"
         self.lock_wait_seconds = lock_wait_seconds
-        self._spill = tempfile.TemporaryDirectory(prefix="dataward-stage-")
+        _remove_orphaned_spill_directories()
+        self._spill = tempfile.TemporaryDirectory(prefix=f"{_SPILL_PREFIX}{os.getpid()}-")
         self.con = duckdb.connect(
             ":memory:",
             config={
@@ -140,6 +142,12 @@ class DuckDBWarehouse(Warehouse):
             return int(row[0])
         return -1
 
+    def fetch_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        try:
+            return self.con.sql(sql, params=list(params) or None).to_arrow_table()
+        except duckdb.Error as exc:
+            raise _infrastructure(exc, self.path, sql) from None
+
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self.con.execute(sql, list(params)).fetchall()
@@ -211,6 +219,29 @@ class DuckDBWarehouse(Warehouse):
 
     def rename_table(self, table: str, new_name: str) -> str:
         return f"ALTER TABLE {self.quote(table)} RENAME TO {self.quote(new_name)}"
+
+
+_SPILL_PREFIX = "dataward-stage-"
+
+
+def _remove_orphaned_spill_directories() -> None:
+    """A killed run cannot clean up its spill directory; the next one does, for every
+    directory whose process is gone (the pid is in the name)."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{_SPILL_PREFIX}*"):
+        pid_text = directory.name[len(_SPILL_PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _json_path_key(name: str) -> str:
