@@ -96,15 +96,22 @@ class DuckDBWarehouse(Warehouse):
                     f"cannot open the warehouse: {_first_line(str(exc))}",
                     Location(file=str(self.path)),
                 ) from None
-        self.con.execute(f"USE {ATTACHED}")
+        try:
+            self.con.execute(f"USE {ATTACHED}")
+        except duckdb.Error as exc:
+            raise _infrastructure(exc, self.path) from None
         self._attached = True
 
     def release(self) -> None:
         if not self._attached:
             return
-        self.con.execute("USE memory")
-        self.con.execute(f"DETACH {ATTACHED}")
         self._attached = False
+        try:
+            self.con.execute("USE memory")
+            # DETACH checkpoints: this is where a full disk shows itself.
+            self.con.execute(f"DETACH {ATTACHED}")
+        except duckdb.Error as exc:
+            raise _infrastructure(exc, self.path) from None
 
     def close(self) -> None:
         try:
@@ -114,7 +121,10 @@ class DuckDBWarehouse(Warehouse):
             self._spill.cleanup()
 
     def begin(self) -> None:
-        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            raise _infrastructure(exc, self.path) from None
 
     def commit(self) -> None:
         try:
@@ -258,8 +268,9 @@ def _first_line(message: str) -> str:
 
 
 def _infrastructure(exc: Exception, path: Path, sql: str | None = None) -> InfrastructureError:
-    message = _first_line(str(exc))
+    # DuckDB's messages span lines (the cause is often on the last one): keep them all.
+    message = " ".join(str(exc).split())
     lowered = message.lower()
-    if "no space left" in lowered or "could not write" in lowered:
+    if any(sign in lowered for sign in ("no space left", "could not write", "file too large")):
         message = f"the disk is full or not writable: {message}"
     return InfrastructureError(f"warehouse error: {message}", Location(file=str(path)))
