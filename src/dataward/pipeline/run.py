@@ -45,6 +45,7 @@ from dataward.pipeline.load import STAGE, STAGE_REJECTS, LoadPlan
 from dataward.pipeline.lock import PipelineLock
 from dataward.pipeline.row_hash import HASH_COLUMN, duckdb_row_hash
 from dataward.pipeline.schema import RUN_COLUMN, compare_with_contract, target_ddl
+from dataward.pipeline.stager import BackgroundStager
 from dataward.pipeline.transform import (
     TRANSFORM_REASON,
     TransformError,
@@ -298,6 +299,7 @@ class _Run:
             self.contract, self.table, checks, result, on_accepted=self._accept
         )
         self.validator = validator
+        self.stager = BackgroundStager(self._stage_batch)
         try:
             if replay is not None:
                 batches: Iterator[pl.DataFrame] = iter([_replay_frame(replay, self.table)])
@@ -316,9 +318,14 @@ class _Run:
                 if progress:
                     progress(batch.height)
             validator.finish()
+            self.stager.close()
             self.record.input_fingerprint = fingerprint()
         finally:
-            validator.close()
+            # On any failure the stager still stops before the connection is used again.
+            try:
+                self.stager.close()
+            finally:
+                validator.close()
         self.counts.rejected += result.rejected
         self.event("validate", source=self._source_name())
         return result
@@ -342,7 +349,11 @@ class _Run:
             self.counts.transformed += rows.height
             if rows.height == 0:
                 return
-        arrow = rows.to_arrow()
+        self.staged += rows.height
+        self.stager.put(rows.to_arrow())
+
+    def _stage_batch(self, arrow: pa.Table) -> None:
+        """On the stager's thread: cast to the table's types, hash, append to the stage."""
         select = ", ".join(
             f"CAST({self.wh.quote(c.name)} AS {sql_type(c.type).sql('duckdb')}) AS "
             f"{self.wh.quote(c.name)}"
@@ -356,7 +367,6 @@ class _Run:
             f"SELECT typed.*, {hashed} AS {self.wh.quote(HASH_COLUMN)} FROM (SELECT {select}, "
             f"{location} FROM batch) typed",
         )
-        self.staged += rows.height
 
     def _transformed(self, rows: pl.DataFrame) -> pl.DataFrame:
         assert self.transform is not None
@@ -618,12 +628,13 @@ class _Run:
                 f"lineage: {written[0]} rows carry this run's id, but it inserted {c.inserted} "
                 f"and updated {c.updated}"
             )
-        problems.extend(self._contract_checks())
+        problems.extend(self._contract_checks(everything_is_new=rows_before == 0))
         return "; ".join(problems) if problems else None
 
-    def _contract_checks(self) -> list[str]:
+    def _contract_checks(self, everything_is_new: bool) -> list[str]:
         """Row-scope checks over the rows this run wrote; uniqueness and dataset measures
-        over the whole table. Warnings are recorded, errors fail the run."""
+        over the whole table. Warnings are recorded, errors fail the run. When the table
+        held nothing before the run, its rows are the run's rows: one pass does both."""
         run_view = "dw_run_rows"
         q = self.wh.quote
         self.wh.execute(
@@ -648,6 +659,8 @@ class _Run:
         ]
         problems = []
         verdicts = []
+        if everything_is_new:
+            whole, per_row = per_row + whole, []
         if per_row:
             verdicts += evaluate(self.wh.first_row, run_view, per_row, self.wh.dialect)
         if whole:

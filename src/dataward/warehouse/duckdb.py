@@ -34,7 +34,9 @@ ATTACHED = "dw_warehouse"
 _SLOW_SECONDS = (
     float(os.environ["DATAWARD_SLOW_SQL"]) if os.environ.get("DATAWARD_SLOW_SQL") else None
 )
-DEFAULT_MEMORY_LIMIT = "600MB"
+# Measured at 5M rows: 300MB loads as fast as 600MB (47 s either way on this machine) with
+# 750 MB peak RSS instead of 1.16 GB: past the staged data, more buffer only holds pages.
+DEFAULT_MEMORY_LIMIT = "300MB"
 
 
 class DuckDBWarehouse(Warehouse):
@@ -106,6 +108,11 @@ class DuckDBWarehouse(Warehouse):
         if not self._attached:
             return
         self._attached = False
+        if _SLOW_SECONDS is not None:
+            wal = self.path.with_name(self.path.name + ".wal")
+            get_logger().info(
+                "warehouse.release", wal_bytes=wal.stat().st_size if wal.exists() else 0
+            )
         try:
             self.con.execute("USE memory")
             # DETACH checkpoints: this is where a full disk shows itself.
