@@ -204,15 +204,18 @@ class LoadPlan:
                     self._reason(check.id, ",".join(check.columns), shown, _lit(check.message)),
                 )
             else:
-                row = self.wh.first_row(
-                    f"SELECT count(*), string_agg(DISTINCT {shown}, ', ') FROM "
-                    f"(SELECT * FROM temp.{STAGE} s WHERE {orphan} LIMIT 100000) s"
+                counted = self.wh.rows(
+                    f"SELECT {shown} AS v, count(*) AS n FROM temp.{STAGE} s WHERE {orphan} "
+                    "GROUP BY 1 ORDER BY n DESC, v"
                 )
-                if row and row[0]:
-                    values = (row[1] or "")[:200]
+                if counted:
+                    rows = sum(int(n) for _, n in counted)
+                    shown_values = ", ".join(f"{v} ({n})" for v, n in counted[:10])
+                    more = f", and {len(counted) - 10} more" if len(counted) > 10 else ""
                     self.warnings.append(
-                        f"{check.id} (warning): {row[0]} row(s) point to no row of {parent} "
-                        f"(values: {values}); loaded anyway"
+                        f"{check.id} (warning): {rows} row(s) point to no row of {parent}: "
+                        f"{len(counted)} value(s), most frequent {shown_values}{more}; "
+                        "loaded anyway"
                     )
 
     # ------------------------------------------------------------ modes
