@@ -40,6 +40,10 @@ def _ledger(project: Project) -> Iterator[Warehouse]:
             raise UsageError(
                 f"the warehouse {wh.display_url} has no dataward ledger yet: run a pipeline first"
             )
+        # A ledger written by an older dataward gains the columns this one reads.
+        wh.begin()
+        ledger.ensure_ledger(wh)
+        wh.commit()
         yield wh
     finally:
         wh.close()

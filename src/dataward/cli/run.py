@@ -38,6 +38,12 @@ def run(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Do everything up to VERIFY, then roll back and record nothing."
     ),
+    recheck: bool = typer.Option(
+        False,
+        "--recheck",
+        help="Compare every row even when the input is the one the last run loaded into an "
+        "untouched table (repairs a table edited outside dataward).",
+    ),
     output: str = typer.Option("text", "--format", help="text or json."),
     project_dir: Path | None = PROJECT_OPTION,
     warehouse: str | None = WAREHOUSE_OPTION,
@@ -58,7 +64,7 @@ def run(
         # One pipeline's failure never keeps the others from running; the exit code is
         # the worst of them (4 lock held > 3 infrastructure > 2 usage > 1 failed run).
         try:
-            outcome = _run_one(project, spec, dry_run, partition)
+            outcome = _run_one(project, spec, dry_run, partition, recheck)
         except DatawardError as exc:
             stderr.print(f"[bold red]error[/]: {escape(spec.name)}: {escape(str(exc))}")
             reports.append(
@@ -82,9 +88,11 @@ def run(
     raise typer.Exit(int(worst))
 
 
-def _run_one(project, spec, dry_run, partition) -> RunOutcome:
+def _run_one(project, spec, dry_run, partition, recheck) -> RunOutcome:
     if not is_terminal():
-        return run_pipeline(project, spec, dry_run=dry_run, partition_value=partition)
+        return run_pipeline(
+            project, spec, dry_run=dry_run, partition_value=partition, recheck=recheck
+        )
     with Progress(
         TextColumn(f"[bold]{escape(spec.name)}[/]"),
         BarColumn(),
@@ -99,6 +107,7 @@ def _run_one(project, spec, dry_run, partition) -> RunOutcome:
             spec,
             dry_run=dry_run,
             partition_value=partition,
+            recheck=recheck,
             progress=lambda rows: bar.advance(task, rows),
         )
 

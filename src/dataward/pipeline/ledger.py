@@ -68,6 +68,9 @@ class RunRecord:
     reverts: str | None = None
     warnings: list[str] = field(default_factory=list)
     seq: int | None = None
+    # The target's rows per run id after this run: what lets an identical re-run see
+    # that nothing has touched the table since (see pipeline/run.py, _already_loaded).
+    table_state: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,8 +118,11 @@ def ensure_ledger(wh: Warehouse) -> None:
             {count_columns},
             reason VARCHAR,
             reverts VARCHAR,
-            warnings VARCHAR
+            warnings VARCHAR,
+            table_state VARCHAR
         )""",
+        # Ledgers written before table_state existed gain it.
+        f"ALTER TABLE {s}.runs ADD COLUMN IF NOT EXISTS table_state VARCHAR",
         f"""CREATE TABLE IF NOT EXISTS {s}.rejects (
             run_id VARCHAR NOT NULL,
             target_table VARCHAR NOT NULL,
@@ -171,6 +177,7 @@ def insert_run(wh: Warehouse, run: RunRecord) -> None:
         "reason",
         "reverts",
         "warnings",
+        "table_state",
     ]
     values = [
         run.run_id,
@@ -189,6 +196,7 @@ def insert_run(wh: Warehouse, run: RunRecord) -> None:
         run.reason,
         run.reverts,
         json.dumps(run.warnings),
+        run.table_state,
     ]
     marks = ", ".join("?" for _ in columns)
     wh.execute(f"INSERT INTO {LEDGER_SCHEMA}.runs ({', '.join(columns)}) VALUES ({marks})", values)
@@ -199,8 +207,8 @@ def finish_run(wh: Warehouse, run: RunRecord) -> None:
     assignments = ", ".join(f"{name} = ?" for name in COUNTS)
     wh.execute(
         f"UPDATE {LEDGER_SCHEMA}.runs SET status = ?, finished_at = ?, input_fingerprint = ?, "
-        f"contract_fingerprint = ?, {assignments}, reason = ?, reverts = ?, warnings = ? "
-        "WHERE run_id = ?",
+        f"contract_fingerprint = ?, {assignments}, reason = ?, reverts = ?, warnings = ?, "
+        "table_state = ? WHERE run_id = ?",
         [
             run.status,
             run.finished_at,
@@ -210,6 +218,7 @@ def finish_run(wh: Warehouse, run: RunRecord) -> None:
             run.reason,
             run.reverts,
             json.dumps(run.warnings),
+            run.table_state,
             run.run_id,
         ],
     )
@@ -240,7 +249,7 @@ RUN_COLUMNS = (
     "run_id, seq, pipeline, target_table, mode, kind, status, started_at, finished_at, "
     "input_fingerprint, contract_fingerprint, partition_value, "
     + ", ".join(COUNTS)
-    + ", reason, reverts, warnings"
+    + ", reason, reverts, warnings, table_state"
 )
 
 
@@ -270,6 +279,7 @@ def read_runs(wh: Warehouse, where: str = "", params: list[Any] | None = None) -
                 reason=rest[0],
                 reverts=rest[1],
                 warnings=json.loads(rest[2]) if rest[2] else [],
+                table_state=rest[3],
             )
         )
     return runs

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from dataward.checks import Check, CheckKind, Scope
 from dataward.contract.model import Severity, Table
 from dataward.pipeline.ledger import Counts
-from dataward.pipeline.row_hash import HASH_COLUMN
+from dataward.pipeline.row_hash import HASH_COLUMN, duckdb_row_hash
 from dataward.pipeline.schema import LINEAGE, LOADED_AT_COLUMN, RUN_COLUMN, target_ddl
 from dataward.sources import LINE_COLUMN, ROW_COLUMN, SOURCE_COLUMN
 from dataward.warehouse.base import LEDGER_SCHEMA, Warehouse
@@ -44,6 +44,7 @@ class LoadPlan:
     partition: str | None
     keep_versions: int = 2
     checks: list[Check] = field(default_factory=list)
+    recheck: bool = False
     counts: Counts = field(default_factory=Counts)
     warnings: list[str] = field(default_factory=list)
 
@@ -244,10 +245,15 @@ class LoadPlan:
     def _classify(self) -> None:
         """stage_class: each staged key with whether it is new, changed or the same."""
         keys = self._cols("s", self.key)
+        # A recheck recomputes each stored row's hash from its values, so a row edited
+        # outside dataward (its stored hash now stale) compares as changed and is repaired.
+        stored = (
+            duckdb_row_hash(self.table.columns, "t") if self.recheck else f"t.{self.q(HASH_COLUMN)}"
+        )
         self.wh.execute(
             f"CREATE OR REPLACE TEMP TABLE stage_class AS SELECT {keys}, "
-            f"CASE WHEN t.{self.q(HASH_COLUMN)} IS NULL THEN 'new' "
-            f"WHEN t.{self.q(HASH_COLUMN)} = s.{self.q(HASH_COLUMN)} THEN 'same' "
+            f"CASE WHEN t.{self.q(self.key[0])} IS NULL THEN 'new' "
+            f"WHEN {stored} = s.{self.q(HASH_COLUMN)} THEN 'same' "
             f"ELSE 'changed' END AS state FROM temp.{STAGE} s LEFT JOIN {self.t} t "
             f"ON {self._key_match('t', 's')}"
         )
@@ -449,9 +455,9 @@ class LoadPlan:
         return max(
             self.wh.execute(
                 f"UPDATE {self.t} SET {assignments}, {self.q(RUN_COLUMN)} = ?, "
-                f"{self.q(LOADED_AT_COLUMN)} = current_timestamp FROM temp.{STAGE} s "
-                f"WHERE {self._key_match(self.t, 's')} AND "
-                f"{self.t}.{self.q(HASH_COLUMN)} <> s.{self.q(HASH_COLUMN)}",
+                f"{self.q(LOADED_AT_COLUMN)} = current_timestamp FROM (SELECT s.* FROM "
+                f"temp.{STAGE} s JOIN temp.stage_class c ON {self._key_match('c', 's')} "
+                f"WHERE c.state = 'changed') s WHERE {self._key_match(self.t, 's')}",
                 [self.run_id],
             ),
             0,

@@ -49,6 +49,9 @@ def revert_run(project: Project, run_id: str, *, cascade: bool = False) -> Rever
         wh.open()
         if not ledger.ledger_exists(wh):
             raise UsageError("this warehouse has no dataward ledger: nothing was ever run here")
+        wh.begin()
+        ledger.ensure_ledger(wh)  # an older ledger gains the columns this version reads
+        wh.commit()
         found = ledger.read_runs(wh, "WHERE run_id = ?", [run_id])
         if not found:
             raise UsageError(f"no run {run_id!r} in the ledger (see `dataward runs`)")
