@@ -224,7 +224,7 @@ def _quality_checks(table: Table, column: Column | None, rule: QualityRule) -> l
                 kind=CheckKind.SQL,
                 scope=Scope.DATASET,
                 columns=(column.name,) if column else (),
-                message=f"{label}: query result must be {rule.threshold}",
+                message=f"{label}: query result must be {rule.threshold.phrase}",
                 query=rule.query,
                 column_type=column.type if column else None,
                 **common,  # type: ignore[arg-type]
@@ -236,7 +236,7 @@ def _quality_checks(table: Table, column: Column | None, rule: QualityRule) -> l
                 kind=CheckKind.ROW_COUNT,
                 scope=Scope.DATASET,
                 columns=(),
-                message=f"row count must be {rule.threshold}",
+                message=f"row count must be {rule.threshold.phrase}",
                 **common,  # type: ignore[arg-type]
             )
         ]

@@ -62,6 +62,23 @@ class Threshold:
             return f"{self.operator} [{self.value[0]:g}, {self.value[1]:g}]"
         return f"{self.operator} {self.value:g}"
 
+    @property
+    def phrase(self) -> str:
+        """The comparison in words for a message: `mustBeLessThan: 3` reads `< 3`."""
+        if isinstance(self.value, tuple):
+            low, high = self.value
+            inside = f"between {low:g} and {high:g}"
+            return inside if self.operator == "mustBeBetween" else f"not {inside}"
+        symbol = {
+            "mustBe": "",
+            "mustNotBe": "not ",
+            "mustBeGreaterThan": "> ",
+            "mustBeGreaterOrEqualTo": ">= ",
+            "mustBeLessThan": "< ",
+            "mustBeLessOrEqualTo": "<= ",
+        }.get(self.operator, f"{self.operator} ")
+        return f"{symbol}{self.value:g}"
+
 
 class Unit(StrEnum):
     ROWS = "rows"

@@ -785,7 +785,11 @@ class _Run:
             text = f"{check.id}: {check.message} (measured {shown})"
             if check.severity is Severity.ERROR and check.kind is not CheckKind.FOREIGN_KEY:
                 problems.append(f"verify {text}")
-            elif check.kind is not CheckKind.FOREIGN_KEY:
+            elif check.kind is not CheckKind.FOREIGN_KEY and not any(
+                # VALIDATE already reported this warning, counted over the rows it read.
+                w.startswith(f"{check.id}:")
+                for w in self.record.warnings
+            ):
                 self.record.warnings.append(f"{text} (warning)")
         return problems
 
