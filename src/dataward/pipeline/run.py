@@ -590,19 +590,7 @@ class _Run:
                 LINE_COLUMN: pl.Int64,
             }
         )
-        select = ", ".join(
-            f"CAST({self.wh.quote(c.name)} AS {sql_type(c.type).sql('duckdb')}) AS "
-            f"{self.wh.quote(c.name)}"
-            for c in self.table.columns
-        )
-        location = ", ".join(self.wh.quote(n) for n in LOCATION)
-        hashed = duckdb_row_hash(self.table.columns, "typed")
-        self.wh.stage(
-            STAGE,
-            empty.to_arrow(),
-            f"SELECT typed.*, {hashed} AS {self.wh.quote(HASH_COLUMN)} FROM (SELECT {select}, "
-            f"{location} FROM batch) typed",
-        )
+        self._stage_batch(empty.to_arrow())
 
     # ------------------------------------------------------------ LOAD + VERIFY
 
