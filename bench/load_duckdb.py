@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -41,6 +40,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from machine import machine_info
+from orders_spec import COLUMNS
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -73,16 +75,8 @@ TARGET_SAME_RATIO = 0.2
 TARGET_CHANGED_RATIO = 0.3
 TARGET_RSS_MIB = 1024.0
 
-CANONICAL_COLUMNS = (
-    "order_id",
-    "customer_id",
-    "amount",
-    "email",
-    "created_at",
-    "status",
-    "country",
-    "quantity",
-)
+# The contract columns every tool must load identically.
+CANONICAL_COLUMNS = COLUMNS
 
 
 # --------------------------------------------------------------------------- data
@@ -992,34 +986,6 @@ def render_markdown(summaries, runs, checks, meta) -> str:
     return "\n".join(out)
 
 
-def machine_info() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    info: dict = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": len(os.sched_getaffinity(0)),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_start": os.getloadavg(),
-    }
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                info["ram_gib"] = round(int(line.split()[1]) / 1024**2, 1)
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-    versions = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = "not installed"
-    info["versions"] = versions
-    return info
-
-
 # --------------------------------------------------------------------------- main
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -1092,7 +1058,7 @@ def main(argv: list[str] | None = None) -> int:
     args.session = datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
     meta = {
         "command": "python bench/load_duckdb.py " + " ".join(sys.argv[1:]),
-        "machine": machine_info(),
+        "machine": machine_info(PACKAGES),
         "sessions": [args.session],
         "unavailable": {},
     }

@@ -23,10 +23,8 @@ tools rejected exactly the rows the generator made bad.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -34,6 +32,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from machine import machine_info
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -209,34 +209,6 @@ def cross_check(found: dict[str, list]) -> str:
     if not differ:
         return f"all {len(runs)} runs of {len(found)} tools rejected the same rows"
     return f"DIFFERENT rows: {', '.join(differ)} vs {first_tool}"
-
-
-def machine_info() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    info: dict = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": len(os.sched_getaffinity(0)),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_start": os.getloadavg(),
-    }
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                info["ram_gib"] = round(int(line.split()[1]) / 1024**2, 1)
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
-    versions = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = "not installed"
-    info["versions"] = versions
-    return info
 
 
 # --------------------------------------------------------------------------- summary
@@ -608,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     session = datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
     meta = {
         "command": "python bench/validate.py " + " ".join(sys.argv[1:]),
-        "machine": machine_info(),
+        "machine": machine_info(PACKAGES),
         "sessions": [session],
     }
     runs: list[Run] = []
