@@ -25,7 +25,7 @@ from dataward.checks import Check, CheckKind, Scope
 from dataward.contract.model import Severity, Table
 from dataward.pipeline.ledger import Counts
 from dataward.pipeline.row_hash import HASH_COLUMN, duckdb_row_hash
-from dataward.pipeline.schema import LINEAGE, LOADED_AT_COLUMN, RUN_COLUMN, target_ddl
+from dataward.pipeline.schema import LINEAGE, target_ddl
 from dataward.sources import LINE_COLUMN, ROW_COLUMN, SOURCE_COLUMN
 from dataward.warehouse.base import LEDGER_SCHEMA, Warehouse
 
@@ -300,19 +300,26 @@ class LoadPlan:
         self._write_classified(states)
 
     def _write_classified(self, states: dict[str, int]) -> None:
-        """Update the changed keys (their before-states recorded first), insert the new."""
-        if states.get("changed"):
-            self._record_before(
-                "update",
+        """Write the new and the changed keys; the before-state of a changed row is
+        recorded first. A changed row is replaced by its new version (delete, then insert
+        with the new rows): DuckDB updates in place vector by vector, and 50,000 changed
+        rows scattered over 5M took 1.5 s to UPDATE against 0.5 s this way."""
+        changed = states.get("changed", 0)
+        if changed:
+            is_changed = (
                 f"EXISTS (SELECT 1 FROM temp.stage_class c WHERE c.state = 'changed' AND "
-                f"{self._key_match('c', 't')})",
+                f"{self._key_match('c', 't')})"
             )
-            self.counts.updated += self._update_changed()
-        if states.get("new"):
-            self.counts.inserted += self._insert(
+            self._record_before("update", is_changed)
+            # VERIFY's row count fails the run if this deletes anything but those rows.
+            self.wh.execute(f"DELETE FROM {self.t} t WHERE {is_changed}")
+        if changed or states.get("new"):
+            written = self._insert(
                 f"SELECT s.* FROM temp.{STAGE} s JOIN temp.stage_class c ON "
-                f"{self._key_match('c', 's')} WHERE c.state = 'new'"
+                f"{self._key_match('c', 's')} WHERE c.state IN ('new', 'changed')"
             )
+            self.counts.updated += changed
+            self.counts.inserted += written - changed
         self.counts.unchanged += states.get("same", 0)
 
     def _overwrite_partitions(self) -> None:
@@ -340,7 +347,9 @@ class LoadPlan:
     def _rewrite_changed_partitions(self, part: str) -> None:
         """Without a key, a partition is compared as a multiset of row hashes: the same
         multiset is left alone; a different one is deleted and loaded again."""
-        fingerprint = f"md5(string_agg({self.q(HASH_COLUMN)}, ',' ORDER BY {self.q(HASH_COLUMN)}))"
+        fingerprint = (
+            f"md5(string_agg({self.q(HASH_COLUMN)}::VARCHAR, ',' ORDER BY {self.q(HASH_COLUMN)}))"
+        )
         self.wh.execute(
             "CREATE OR REPLACE TEMP TABLE changed_parts AS "
             f"SELECT b.p FROM (SELECT {part} AS p, {fingerprint} AS f FROM temp.{STAGE} "
@@ -376,10 +385,10 @@ class LoadPlan:
             )
         else:
             # Without a key every row is its own identity: compare hashes as a multiset.
+            bag = f"md5(string_agg({self.q(HASH_COLUMN)}::VARCHAR, ',' ORDER BY 1))"
             same_bag = self.wh.first_row(
-                f"SELECT (SELECT md5(string_agg({self.q(HASH_COLUMN)}, ',' ORDER BY 1)) FROM "
-                f"temp.{STAGE}) IS NOT DISTINCT FROM (SELECT md5(string_agg("
-                f"{self.q(HASH_COLUMN)}, ',' ORDER BY 1)) FROM {self.t})"
+                f"SELECT (SELECT {bag} FROM temp.{STAGE}) IS NOT DISTINCT FROM "
+                f"(SELECT {bag} FROM {self.t})"
             )
             staged = self.wh.first_row(f"SELECT count(*) FROM temp.{STAGE}")
             n = int(staged[0]) if staged else 0
@@ -445,22 +454,6 @@ class LoadPlan:
             f"INSERT INTO {LEDGER_SCHEMA}.changes SELECT ?, ?, ?, ?, {self._key_json('t')}, "
             f"{self.wh.json_of_columns(everything, 't')} FROM {self.t} t WHERE {where_sql}",
             [self.run_id, self.run_seq, self.target, op],
-        )
-
-    def _update_changed(self) -> int:
-        assignments = ", ".join(
-            f"{self.q(n)} = s.{self.q(n)}"
-            for n in [*self.columns, SOURCE_COLUMN, ROW_COLUMN, HASH_COLUMN]
-        )
-        return max(
-            self.wh.execute(
-                f"UPDATE {self.t} SET {assignments}, {self.q(RUN_COLUMN)} = ?, "
-                f"{self.q(LOADED_AT_COLUMN)} = current_timestamp FROM (SELECT s.* FROM "
-                f"temp.{STAGE} s JOIN temp.stage_class c ON {self._key_match('c', 's')} "
-                f"WHERE c.state = 'changed') s WHERE {self._key_match(self.t, 's')}",
-                [self.run_id],
-            ),
-            0,
         )
 
     def _insert(self, select_sql: str, into: str | None = None) -> int:

@@ -20,8 +20,11 @@ where text is the value's canonical form by type:
     TEXT, VARCHAR, JSON      the text itself
 
 The length prefix makes the encoding unambiguous (no separator a value could contain).
-The hash is computed in-process by DuckDB over each batch (`duckdb_row_hash`), whatever
-the warehouse; `python_row_hash` is the reference implementation the tests hold it to.
+The 128-bit md5 digest is stored as a UUID (16 bytes, written 8-4-4-4-12 in hex), a type
+DuckDB and PostgreSQL both have: fixed width, it compares and joins about twice as fast
+as its 32-character hex text and takes half the room. The hash is computed in-process by
+DuckDB over each batch (`duckdb_hashing_select`), whatever the warehouse;
+`python_row_hash` is the reference implementation the tests hold it to.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ HASH_COLUMN = "_dw_row_hash"
 
 
 def duckdb_row_hash(columns: Sequence[Column], alias: str | None = None) -> str:
-    """A DuckDB SQL expression computing the row hash of `columns`."""
+    """A DuckDB SQL expression computing the row hash of `columns` (a UUID)."""
     parts = [f"'{ENCODING_VERSION}'"]
     for col in columns:
         ref = exp.Column(this=identifier(col.name), table=identifier(alias) if alias else None).sql(
@@ -56,7 +59,29 @@ def duckdb_row_hash(columns: Sequence[Column], alias: str | None = None) -> str:
         parts.append(
             f"CASE WHEN {ref} IS NULL THEN '-' ELSE strlen({text})::VARCHAR || ':' || {text} END"
         )
-    return f"md5({' || '.join(parts)})"
+    return f"md5({' || '.join(parts)})::UUID"
+
+
+def duckdb_hashing_select(columns: Sequence[Column], source: str, alias: str = "typed") -> str:
+    """`SELECT <alias>.*, <row hash> AS _dw_row_hash FROM (<source>) <alias>`, the same
+    hash as `duckdb_row_hash`, about a third cheaper: each column's canonical text is made
+    once in an inner query (the one-expression form makes it twice, for its length too)
+    and the parts are joined by one concat() instead of a chain of ||."""
+    quoted = identifier(alias).sql("duckdb")
+    names = [f"_dw_text_{index}" for index in range(len(columns))]
+    texts = []
+    parts = [f"'{ENCODING_VERSION}'"]
+    for name, col in zip(names, columns, strict=True):
+        ref = exp.Column(this=identifier(col.name), table=identifier(alias)).sql("duckdb")
+        texts.append(f"{_duckdb_text(ref, col)} AS {name}")
+        parts.append(
+            f"CASE WHEN {name} IS NULL THEN '-' ELSE concat(strlen({name}), ':', {name}) END"
+        )
+    inner = f"SELECT {quoted}.*, {', '.join(texts)} FROM ({source}) {quoted}"
+    return (
+        f"SELECT * EXCLUDE ({', '.join(names)}), md5(concat({', '.join(parts)}))::UUID AS "
+        f"{HASH_COLUMN} FROM ({inner}) dw_texts"
+    )
 
 
 def _duckdb_text(ref: str, col: Column) -> str:
@@ -81,7 +106,8 @@ def python_row_hash(columns: Sequence[Column], row: Mapping[str, Any]) -> str:
             continue
         text = canonical_text(col, value)
         encoded.append(f"{len(text.encode())}:{text}")
-    return hashlib.md5("".join(encoded).encode(), usedforsecurity=False).hexdigest()
+    digest = hashlib.md5("".join(encoded).encode(), usedforsecurity=False).hexdigest()
+    return str(UUID(digest))
 
 
 def canonical_text(col: Column, value: Any) -> str:

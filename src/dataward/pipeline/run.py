@@ -43,8 +43,14 @@ from dataward.pipeline.alerts import send_alert
 from dataward.pipeline.ledger import Counts, RunRecord
 from dataward.pipeline.load import STAGE, STAGE_REJECTS, LoadPlan
 from dataward.pipeline.lock import PipelineLock
-from dataward.pipeline.row_hash import HASH_COLUMN, duckdb_row_hash
-from dataward.pipeline.schema import RUN_COLUMN, compare_with_contract, target_ddl
+from dataward.pipeline.row_hash import duckdb_hashing_select
+from dataward.pipeline.schema import (
+    RUN_COLUMN,
+    compare_with_contract,
+    constraint_checks,
+    target_ddl,
+    upgrade_row_hash_column,
+)
 from dataward.pipeline.stager import BackgroundStager
 from dataward.pipeline.transform import (
     TRANSFORM_REASON,
@@ -228,6 +234,10 @@ class _Run:
         try:
             self.wh.begin()
             ledger.ensure_ledger(self.wh)
+            # Like ensure_ledger, a format upgrade of dataward's own columns (values kept),
+            # so it happens in a dry run too.
+            if upgrade_row_hash_column(self.wh, self.target, self.table.primary_key):
+                self.log.warning("table.upgraded", table=self.target, column="_dw_row_hash")
             mismatch = compare_with_contract(self.wh, self.table, self.target, self.checks)
             problem: SchemaMismatchError | None = None
             if mismatch:
@@ -469,13 +479,11 @@ class _Run:
             f"{self.wh.quote(c.name)}"
             for c in self.table.columns
         )
-        hashed = duckdb_row_hash(self.table.columns, "typed")
         location = ", ".join(self.wh.quote(n) for n in LOCATION)
         self.wh.stage(
             STAGE,
             arrow,
-            f"SELECT typed.*, {hashed} AS {self.wh.quote(HASH_COLUMN)} FROM (SELECT {select}, "
-            f"{location} FROM batch) typed",
+            duckdb_hashing_select(self.table.columns, f"SELECT {select}, {location} FROM batch"),
         )
 
     def _transformed(self, rows: pl.DataFrame) -> pl.DataFrame:
@@ -741,9 +749,11 @@ class _Run:
             f"CREATE OR REPLACE TEMP VIEW {q(run_view)} AS SELECT * FROM {q(self.target)} "
             f"WHERE {q(RUN_COLUMN)} = '{self.record.run_id}'"
         )
+        enforced = self._enforced_by_table()
+        checks = [c for c in self.checks if c.id not in enforced]
         per_row = [
             c
-            for c in self.checks
+            for c in checks
             if c.is_row_level
             and c.scope is Scope.ROW
             and c.kind is not CheckKind.UNIQUE
@@ -753,7 +763,7 @@ class _Run:
         ]
         whole = [
             c
-            for c in self.checks
+            for c in checks
             if (c.kind is CheckKind.UNIQUE or c.scope is Scope.DATASET or not c.is_row_level)
             and c.kind is not CheckKind.FRESHNESS
         ]
@@ -780,6 +790,27 @@ class _Run:
             ):
                 self.record.warnings.append(f"{text} (warning)")
         return problems
+
+    def _enforced_by_table(self) -> set[str]:
+        """Error checks the table's own constraints guarantee on every row it holds, so
+        measuring them again on the table cannot fail: NOT NULL columns, the primary key,
+        and (on a table this run created from the contract) its CHECK constraints. At 5M
+        rows that pass costs about a second."""
+        live = {c.name: c for c in self.wh.live_columns(self.target) or []}
+        key = tuple(self.wh.primary_key(self.target))
+        created_here = not self.table_exists
+        from_ddl = {c.id for c in constraint_checks(self.checks)} if created_here else set()
+        enforced = set(from_ddl)
+        for check in self.checks:
+            if not check.rejects_rows:
+                continue
+            not_null = check.kind is CheckKind.NOT_NULL and all(
+                n in live and not live[n].nullable for n in check.columns
+            )
+            primary_key = check.kind is CheckKind.UNIQUE and bool(key) and check.columns == key
+            if not_null or primary_key:
+                enforced.add(check.id)
+        return enforced
 
     def _record_rejects(self) -> None:
         self.wh.execute(

@@ -10,7 +10,7 @@ from dataward.checks.sql_render import create_table_sql
 from dataward.contract.model import Severity, Table
 from dataward.pipeline.row_hash import HASH_COLUMN
 from dataward.sources import ROW_COLUMN, SOURCE_COLUMN
-from dataward.warehouse.base import LiveColumn, Warehouse
+from dataward.warehouse.base import LEDGER_SCHEMA, LiveColumn, Warehouse
 
 RUN_COLUMN = "_dw_run_id"
 LOADED_AT_COLUMN = "_dw_loaded_at"
@@ -19,7 +19,7 @@ LINEAGE_TYPES = (
     (RUN_COLUMN, "TEXT", True),
     (SOURCE_COLUMN, "TEXT", False),
     (ROW_COLUMN, "BIGINT", False),
-    (HASH_COLUMN, "TEXT", True),
+    (HASH_COLUMN, "UUID", True),
     (LOADED_AT_COLUMN, "TIMESTAMPTZ", True),
 )
 
@@ -55,6 +55,25 @@ class Mismatch:
 
     def __str__(self) -> str:
         return f"{self.column}: the contract wants {self.expected}, the table has {self.found}"
+
+
+def upgrade_row_hash_column(wh: Warehouse, name: str, key: tuple[str, ...]) -> bool:
+    """Tables written before `_dw_row_hash` became a UUID hold it as 32 hex digits: the
+    same md5, converted in place (and, for a table without a key, the ledger's row keys,
+    which name rows by their hash). True when the table was converted."""
+    live = {c.name: c for c in wh.live_columns(name) or []}
+    hashed = live.get(HASH_COLUMN)
+    if hashed is None or hashed.type.upper() not in ("VARCHAR", "TEXT"):
+        return False
+    column = wh.quote(HASH_COLUMN)
+    wh.execute(f"ALTER TABLE {wh.quote(name)} ALTER COLUMN {column} TYPE UUID USING {column}::UUID")
+    if not key and wh.live_columns("changes", LEDGER_SCHEMA) is not None:
+        wh.execute(
+            f"UPDATE {LEDGER_SCHEMA}.changes SET row_key = json_object('{HASH_COLUMN}', "
+            f"(row_key ->> '$.{HASH_COLUMN}')::UUID::VARCHAR) WHERE target_table = ?",
+            [name],
+        )
+    return True
 
 
 def compare_with_contract(

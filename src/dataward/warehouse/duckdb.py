@@ -53,6 +53,10 @@ class DuckDBWarehouse(Warehouse):
             config={
                 "memory_limit": os.environ.get("DATAWARD_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
                 "temp_directory": self._spill.name,
+                # A table has no order; every statement that needs one says ORDER BY.
+                # Preserving it makes a parallel INSERT write row groups that the
+                # checkpoint at COMMIT rewrites: 5M rows committed in 5.2 s instead of 0.8 s.
+                "preserve_insertion_order": False,
             },
         )
         # Ledger timestamps and text forms of TIMESTAMPTZ are always UTC.
