@@ -2,14 +2,15 @@
 
 One pass over the batches: cast, evaluate every row-level check as Polars expressions,
 count, and keep only the rows that failed something. Uniqueness needs every key, so keys
-(not rows) are kept, with the raw batches in a `RawStore` so a duplicate's first
-occurrence can be reported without reading the source again. Dataset checks judge the
-rows that would be loaded (those no row check rejected).
+(not rows) are kept, with each batch's location; a duplicate's first occurrence is read
+again from the source (sources/refetch.py) to be reported as it was written. Dataset
+checks judge the rows that would be loaded (those no row check rejected).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from dataward.sources import (
 )
 from dataward.sources.cast import Cast, as_text, cast_column
 from dataward.sources.prefetch import prefetch
-from dataward.validate.raw_store import DEFAULT_MEMORY_BUDGET, RawStore
+from dataward.sources.refetch import refetch
 from dataward.validate.reasons import REASON_TYPE, attach_reasons, reason
 from dataward.validate.result import CheckResult, ValidationResult
 from dataward.validate.sql_checks import SqlCheckRunner
@@ -54,13 +55,8 @@ def validate_files(
     allow_extra_columns: bool = False,
     examples: int = 5,
     progress: Progress | None = None,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> ValidationResult:
-    """Check `files` against one table of `contract`; see docs/validate.md.
-
-    `memory_budget` bounds the raw rows kept in memory for reporting duplicates; beyond
-    it they are spilled to a temporary directory.
-    """
+    """Check `files` against one table of `contract`; see docs/validate.md."""
     target = contract.table(table)
     result = ValidationResult(
         contract=contract.source, table=target.name, files=[f.name for f in files]
@@ -74,7 +70,21 @@ def validate_files(
         # NDJSON records name their own keys: they are checked batch by batch, with lines.
         if data.format != "ndjson":
             check_columns(target, data, read_columns(data), allow_extra_columns)
-    run = BatchValidator(contract, target, compile_checks(contract, target), result, memory_budget)
+    by_name = {data.name: data for data in files}
+
+    def read_again(wanted: pl.DataFrame) -> pl.DataFrame:
+        parts = [
+            refetch(by_name[str(name)], rows) for (name,), rows in wanted.group_by(SOURCE_COLUMN)
+        ]
+        return pl.concat(parts, how="diagonal_relaxed")
+
+    run = BatchValidator(
+        contract,
+        target,
+        compile_checks(contract, target),
+        result,
+        refetch=read_again,
+    )
     try:
         for data in files:
             for batch in prefetch(read_batches(data)):
@@ -137,6 +147,55 @@ def _first_line(batch: pl.DataFrame, table: Table) -> int | None:
     return holding[LINE_COLUMN][0] if holding.height else None
 
 
+Refetch = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where one batch's rows came from, kept small: a file's batches hold consecutive
+    record numbers, and lines that run in step with them unless a value spans lines."""
+
+    source: str
+    first_row: int | None  # rows are first_row, first_row + 1, ...; else `rows` holds them
+    rows: pl.Series | None
+    line_offset: int | None  # line = row + line_offset; else `lines` holds them
+    lines: pl.Series | None
+
+    @staticmethod
+    def of(batch: pl.DataFrame) -> _Origin:
+        sources = batch[SOURCE_COLUMN].unique()
+        if sources.len() != 1:
+            raise ValueError("a batch to be read again must come from one source")
+        rows, lines = batch[ROW_COLUMN], batch[LINE_COLUMN]
+        first = int(rows[0])
+        consecutive = bool((rows - pl.int_range(0, rows.len(), eager=True) == first).all())
+        offsets = (lines - rows).unique()
+        in_step = offsets.len() == 1 and offsets[0] is not None
+        lineless = lines.null_count() == lines.len()  # Parquet: records have no line
+        return _Origin(
+            source=str(sources[0]),
+            first_row=first if consecutive else None,
+            rows=None if consecutive else rows,
+            line_offset=int(offsets[0]) if in_step else None,
+            lines=None if in_step or lineless else lines,
+        )
+
+    def locate(self, offsets: pl.Series) -> pl.DataFrame:
+        offsets = offsets.sort()
+        if self.first_row is not None:
+            rows = (offsets.cast(pl.Int64) + self.first_row).alias(ROW_COLUMN)
+        else:
+            assert self.rows is not None
+            rows = self.rows.gather(offsets)
+        if self.line_offset is not None:
+            lines = (rows + self.line_offset).alias(LINE_COLUMN)
+        elif self.lines is not None:
+            lines = self.lines.gather(offsets)
+        else:
+            lines = pl.Series(LINE_COLUMN, [None] * len(offsets), dtype=pl.Int64)
+        return pl.DataFrame([pl.Series(SOURCE_COLUMN, [self.source] * len(offsets)), rows, lines])
+
+
 def _raw(name: str) -> str:
     return f"raw:{name}"
 
@@ -152,12 +211,17 @@ class BatchValidator:
         table: Table,
         checks: list[Check],
         result: ValidationResult,
-        memory_budget: int = DEFAULT_MEMORY_BUDGET,
         on_accepted: Callable[[pl.DataFrame], None] | None = None,
+        refetch: Refetch | None = None,
     ) -> None:
         # `on_accepted` receives, batch by batch, the cast rows no row check rejected
         # (with their location columns): the pipeline stages them for loading.
         self.on_accepted = on_accepted
+        # `refetch` reads chosen rows of the source again, by location: a duplicate's
+        # first occurrence is fetched from the source, not kept in case. Uniqueness
+        # checks need it (the pipeline judges them in SQL at load time instead).
+        self.refetch = refetch
+        self.origins: list[_Origin] = []
         self.contract = contract
         self.table = table
         self.checks = checks
@@ -174,12 +238,12 @@ class BatchValidator:
         self.failed: pl.DataFrame | None = None
         self.keys: dict[str, list[pl.DataFrame]] = {c.id: [] for c in self.unique_checks}
         self.batches = 0
-        self.raw = RawStore(memory_budget)
+        if self.unique_checks and refetch is None:
+            raise ValueError("uniqueness checks in flight need a way to read rows again")
         sql_checks = [c for c in checks if c.kind is CheckKind.SQL]
         self.sql = SqlCheckRunner(table) if sql_checks else None
 
     def close(self) -> None:
-        self.raw.close()
         if self.sql is not None:
             self.sql.close()
 
@@ -258,8 +322,7 @@ class BatchValidator:
             if failing.height:
                 self.failed_parts.append(failing)
         if self.unique_checks:
-            stored = self.raw.add(batch.select(*present, *LOCATION))
-            assert stored == index
+            self.origins.append(_Origin.of(batch))
             for check in self.unique_checks:
                 self.keys[check.id].append(
                     flags.select(
@@ -437,20 +500,29 @@ class BatchValidator:
             else pl.DataFrame(schema={BATCH: pl.Int32, OFFSET: pl.Int32})
         )
         unseen = duplicates.select(ROW_ID).unique().join(known, on=ROW_ID, how="anti")
-        fetched = []
-        for (batch,), wanted in unseen.group_by(BATCH):
-            offsets = wanted[OFFSET].sort()
-            rows = self.raw.take(int(batch), offsets)  # type: ignore[arg-type]
-            fetched.append(
-                rows.select(
-                    *[pl.col(n).alias(_raw(n)) for n in rows.columns if n not in LOCATION],
-                    *LOCATION,
-                    pl.lit(batch, dtype=pl.Int32).alias(BATCH),
-                    offsets.alias(OFFSET),
-                    pl.lit(False).alias(REJECTED),
-                )
-            )
-        return fetched
+        return self._refetched(unseen)
+
+    def _refetched(self, unseen: pl.DataFrame) -> list[pl.DataFrame]:
+        """The rows at `unseen` (batch, offset), read again from the source."""
+        if unseen.height == 0:
+            return []
+        assert self.refetch is not None
+        located = pl.concat(
+            [
+                self.origins[int(batch)]
+                .locate(wanted[OFFSET])
+                .with_columns(pl.lit(batch, dtype=pl.Int32).alias(BATCH), wanted[OFFSET].sort())
+                for (batch,), wanted in unseen.group_by(BATCH)
+            ]
+        )
+        rows = self.refetch(located.select(LOCATION))
+        names = [c.name for c in self.table.columns if c.name in rows.columns]
+        return [
+            rows.select(*[pl.col(n).alias(_raw(n)) for n in names], SOURCE_COLUMN, ROW_COLUMN)
+            .join(located, on=[SOURCE_COLUMN, ROW_COLUMN], how="inner")
+            .with_columns(pl.lit(False).alias(REJECTED))
+            .select(*[_raw(n) for n in names], *LOCATION, *ROW_ID, REJECTED)
+        ]
 
     def _judge(self, check: Check, accepted: int) -> CheckResult:
         outcome = CheckResult(
