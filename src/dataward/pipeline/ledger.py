@@ -29,6 +29,18 @@ COUNTS = (
 )
 
 
+REJECT_COLUMNS = (
+    "run_id",
+    "target_table",
+    "source",
+    "source_row",
+    "source_line",
+    "stage",
+    "record",
+    "reasons",
+)
+
+
 @dataclass
 class Counts:
     extracted: int = 0
@@ -138,8 +150,8 @@ def ensure_ledger(wh: Warehouse) -> None:
             run_seq BIGINT NOT NULL,
             target_table VARCHAR NOT NULL,
             op VARCHAR NOT NULL,
-            row_key VARCHAR NOT NULL,
-            before VARCHAR NOT NULL
+            row_key {wh.json_type} NOT NULL,
+            before {wh.json_type} NOT NULL
         )""",
         f"""CREATE OR REPLACE VIEW {s}.change_history AS
             SELECT run_id, run_seq, target_table, op, row_key, before,

@@ -433,13 +433,7 @@ class LoadPlan:
     def _drop_old_versions(self) -> None:
         prefix = f"{self.target}__dw_v"
         versions = [
-            str(name)
-            for (name,) in self.wh.rows(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-                "AND schema_name = current_schema() AND starts_with(table_name, ?)",
-                [prefix],
-            )
-            if str(name)[len(prefix) :].isdigit()
+            name for name in self.wh.tables_starting_with(prefix) if name[len(prefix) :].isdigit()
         ]
         versions.sort(key=lambda n: int(n[len(prefix) :]))
         for name in versions[: max(0, len(versions) - self.keep_versions)]:

@@ -147,7 +147,7 @@ def _touched_keys_sql(wh: Warehouse, run: RunRecord, key: tuple[str, ...]) -> st
     """The keys `run` wrote or changed: its changes, its rows still in the table, and its
     rows that later runs changed (their before-states carry its run id)."""
     t = wh.quote(run.target_table)
-    before_run = f"json_extract_string(before, '$.{RUN_COLUMN}')"
+    before_run = wh.json_text("before", RUN_COLUMN)
     return (
         f"SELECT row_key FROM {LEDGER_SCHEMA}.changes WHERE run_id = '{_esc(run.run_id)}' "
         f"UNION SELECT {_key_json(wh, key, 't')} FROM {t} t WHERE t.{wh.quote(RUN_COLUMN)} = "
@@ -214,9 +214,10 @@ def _undo(wh: Warehouse, run: RunRecord, revert: RunRecord, columns: list[str], 
         0,
     )
     # Keys absent before the revert that it brings back: undoing the revert removes them.
+    empty = wh.as_json("'{}'")
     wh.execute(
         f"INSERT INTO {LEDGER_SCHEMA}.changes SELECT DISTINCT ?, ?, ?, 'restore', c.row_key, "
-        f"'{{}}' FROM {LEDGER_SCHEMA}.changes c WHERE c.run_id = ? AND "
+        f"{empty} FROM {LEDGER_SCHEMA}.changes c WHERE c.run_id = ? AND "
         f"c.op IN ('update', 'delete') AND c.row_key NOT IN ({recorded})",
         [revert.run_id, revert.seq, run.target_table, run.run_id],
     )

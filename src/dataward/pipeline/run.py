@@ -40,7 +40,7 @@ from dataward.errors import (
 from dataward.events import get_logger
 from dataward.pipeline import ledger
 from dataward.pipeline.alerts import send_alert
-from dataward.pipeline.ledger import Counts, RunRecord
+from dataward.pipeline.ledger import REJECT_COLUMNS, Counts, RunRecord
 from dataward.pipeline.load import STAGE, STAGE_REJECTS, LoadPlan
 from dataward.pipeline.lock import PipelineLock
 from dataward.pipeline.row_hash import duckdb_hashing_select
@@ -480,7 +480,7 @@ class _Run:
             for c in self.table.columns
         )
         location = ", ".join(self.wh.quote(n) for n in LOCATION)
-        self.wh.stage(
+        self.wh.staging.stage(
             STAGE,
             arrow,
             duckdb_hashing_select(self.table.columns, f"SELECT {select}, {location} FROM batch"),
@@ -583,7 +583,7 @@ class _Run:
                 ),
             }
         )
-        self.wh.stage(STAGE_REJECTS, frame, "SELECT * FROM batch")
+        self.wh.staging.stage(STAGE_REJECTS, frame, "SELECT * FROM batch")
         if not self.staged:
             # Every row was rejected (or there were none): the stage still needs its shape.
             self._empty_stage()
@@ -644,7 +644,7 @@ class _Run:
                 self.wh.commit()
             else:
                 # The rows rejected inside this transaction must outlive its rollback.
-                load_rejects = self.wh.fetch_arrow(
+                load_rejects = self.wh.staging.fetch_arrow(
                     f"SELECT * FROM temp.{STAGE_REJECTS} WHERE stage = 'load'"
                 )
                 self.wh.rollback()
@@ -658,7 +658,7 @@ class _Run:
         try:
             if failure is not None and not self.dry_run:
                 if load_rejects is not None and load_rejects.num_rows:
-                    self.wh.stage(STAGE_REJECTS, load_rejects, "SELECT * FROM batch")
+                    self.wh.staging.stage(STAGE_REJECTS, load_rejects, "SELECT * FROM batch")
                 self._forget_rolled_back_counts()
                 self._record_failure(failure)
         finally:
@@ -813,10 +813,12 @@ class _Run:
         return enforced
 
     def _record_rejects(self) -> None:
-        self.wh.execute(
-            f"INSERT INTO dataward.rejects SELECT ?, ?, source, source_row, source_line, stage, "
-            f"record, reasons FROM temp.{STAGE_REJECTS}",
+        self.wh.copy_from_staging(
+            f"SELECT ?, ?, source, source_row, source_line, stage, record, reasons "
+            f"FROM temp.{STAGE_REJECTS}",
             [self.record.run_id, self.target],
+            f"{LEDGER_SCHEMA}.rejects",
+            REJECT_COLUMNS,
         )
 
     def _record_failure(self, reason: str) -> None:
@@ -866,7 +868,7 @@ class _Run:
         )
 
     def _examples(self, validation: ValidationResult) -> list[dict[str, Any]]:
-        rows = self.wh.rows(
+        rows = self.wh.staging.rows(
             f"SELECT source, source_row, source_line, stage, reasons FROM temp.{STAGE_REJECTS} "
             "ORDER BY source, source_row LIMIT 5"
         )

@@ -86,13 +86,13 @@ def compare_with_contract(
     if live is None:
         return None
     probe = "dw_expected_shape"
-    wh.execute(f"DROP TABLE IF EXISTS temp.{wh.quote(probe)}")
+    wh.execute(f"DROP TABLE IF EXISTS {wh.temp_schema}.{wh.quote(probe)}")
     ddl = target_ddl(table, probe, wh.dialect, checks).replace(
         "CREATE TABLE", "CREATE TEMP TABLE", 1
     )
     wh.execute(ddl)
-    expected = wh.temp_columns(probe)  # type: ignore[attr-defined]
-    wh.execute(f"DROP TABLE temp.{wh.quote(probe)}")
+    expected = wh.temp_columns(probe)
+    wh.execute(f"DROP TABLE {wh.temp_schema}.{wh.quote(probe)}")
     found: list[Mismatch] = []
     live_by_name = {c.name: c for c in live}
     expected_names = {c.name for c in expected}

@@ -60,12 +60,12 @@ def trace_row(wh: Warehouse, table: Table, key_values: list[str]) -> Trace:
         f"SELECT {wh.json_of_columns(everything, 't')} FROM {t} t WHERE {match}", key_values
     )
     current_text = json.loads(now[0]) if now else None
-    pairs = ", ".join(f"{_literal(k)}, CAST(CAST(? AS {types[k]}) AS VARCHAR)" for k in key)
+    row_key = wh.json_object([(k, f"CAST(CAST(? AS {types[k]}) AS VARCHAR)") for k in key])
     history = wh.rows(
         f"SELECT h.run_id, h.op, h.before, h.after, h.after_is_current, r.pipeline, r.kind, "
         f"r.started_at "
         f"FROM {LEDGER_SCHEMA}.change_history h JOIN {LEDGER_SCHEMA}.runs r USING (run_id) "
-        f"WHERE h.target_table = ? AND h.row_key = json_object({pairs}) ORDER BY h.run_seq",
+        f"WHERE h.target_table = ? AND h.row_key = {row_key} ORDER BY h.run_seq",
         [table.storage_name, *key_values],
     )
     return Trace(
@@ -89,7 +89,3 @@ def trace_row(wh: Warehouse, table: Table, key_values: list[str]) -> Trace:
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, int | float | str | bool) or value is None else str(value)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

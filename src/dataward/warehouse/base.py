@@ -1,13 +1,16 @@
 """The `Warehouse` interface: what a run needs from the database that stores the data.
 
-A run talks to the warehouse through one `Warehouse` object: staging happens before the
-write lock is taken (so two pipelines can extract and validate side by side), then
-`open()` takes the lock and everything that writes (the load, the ledger, the changelog,
-VERIFY) happens in one transaction between `begin()` and `commit()`/`rollback()`.
+A run talks to the warehouse through one `Warehouse` object. Its `staging` area (an
+in-memory DuckDB on this machine, warehouse/staging.py) takes the batches before the
+warehouse is touched, so two pipelines can extract and validate side by side; then
+`open()` connects for writing and everything that writes (the load, the ledger, the
+changelog, VERIFY) happens in one warehouse transaction between `begin()` and
+`commit()`/`rollback()`, which covers the staging area's changes too.
 
-The SQL a run issues is written once, in pipeline/load.py, against this small surface;
-an engine supplies the dialect-specific pieces (how a row becomes JSON, how a value is
-read back from it, how tables are swapped).
+SQL shared by every engine (the ledger, VERIFY, revert, trace) is written once against
+this surface, with `?` for parameters; an engine supplies the dialect-specific pieces
+(how a row becomes JSON, how a value is read back from it, how tables are swapped) and
+the load plan of its own (pipeline/load.py for DuckDB, pipeline/load_postgres.py).
 """
 
 from __future__ import annotations
@@ -17,9 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-
 from dataward.contract.model import Column
+from dataward.warehouse.staging import Staging
 
 LEDGER_SCHEMA = "dataward"
 
@@ -36,6 +38,9 @@ class LiveColumn:
 class Warehouse(ABC):
     dialect: str
     display_url: str  # never holds a password
+    staging: Staging
+    json_type: str  # the type of the ledger's JSON documents (row keys, before-states)
+    temp_schema: str  # where the session's temporary tables live
 
     # ----------------------------------------------------------- connection
 
@@ -50,6 +55,9 @@ class Warehouse(ABC):
     @abstractmethod
     def release(self) -> None:
         """Give the write connection back (staged data is kept) so other runs can write."""
+
+    def lock_table(self, table: str) -> None:  # noqa: B027 - most engines need nothing more
+        """Hold `table` for this run (until close), or raise LockHeldError at once."""
 
     @abstractmethod
     def begin(self) -> None: ...
@@ -67,19 +75,16 @@ class Warehouse(ABC):
     @abstractmethod
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
-    @abstractmethod
-    def fetch_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...
-
     def first_row(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         found = self.rows(sql, params)
         return found[0] if found else None
 
-    # ----------------------------------------------------------- staging
-
     @abstractmethod
-    def stage(self, name: str, batch: pa.Table, select_sql: str) -> None:
-        """Append `batch` to the temporary table `name`, as `select_sql` (which reads the
-        batch as the relation `batch`) shapes it; the table is created on first use."""
+    def copy_from_staging(
+        self, select_sql: str, params: Sequence[Any], table: str, columns: Sequence[str]
+    ) -> int:
+        """Insert the rows of a staging query into the warehouse table `table` (already
+        quoted), as `columns`; the number of rows."""
 
     # ----------------------------------------------------------- catalog
 
@@ -88,7 +93,14 @@ class Warehouse(ABC):
         """The table's columns, or None when it does not exist."""
 
     @abstractmethod
+    def temp_columns(self, table: str) -> list[LiveColumn]:
+        """The columns of a temporary table of the warehouse (types spelt as live_columns)."""
+
+    @abstractmethod
     def primary_key(self, table: str, schema: str | None = None) -> list[str]: ...
+
+    @abstractmethod
+    def tables_starting_with(self, prefix: str) -> list[str]: ...
 
     # ----------------------------------------------------------- dialect pieces
 
@@ -101,6 +113,18 @@ class Warehouse(ABC):
     @abstractmethod
     def json_of_columns(self, columns: Sequence[str], alias: str) -> str:
         """A JSON object holding each column's value as text (exact: no float rounding)."""
+
+    @abstractmethod
+    def json_object(self, pairs: Sequence[tuple[str, str]]) -> str:
+        """A JSON object of (key, SQL text expression) pairs, as `json_of_columns` makes."""
+
+    @abstractmethod
+    def json_text(self, document: str, key: str) -> str:
+        """One key's value of a JSON document, as text."""
+
+    @abstractmethod
+    def as_json(self, text_sql: str) -> str:
+        """A SQL text expression (a literal, say) as a value of `json_type`."""
 
     @abstractmethod
     def column_from_json(self, document: str, column: Column | str, sql_type: str) -> str:
