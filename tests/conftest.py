@@ -12,33 +12,17 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-from urllib.parse import quote
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 from pytest_postgresql import factories
 from pytest_postgresql.executors import NoopExecutor
 
-PG_URL_ENV = "DATAWARD_TEST_PG_URL"
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from pg_kit import PG_URL_ENV, SERVER_URL, libpq_url, server
 
-SERVER_URL = os.environ.get(PG_URL_ENV) or DEFAULT_PG_URL
-_server = conninfo_to_dict(SERVER_URL)
+_server = server
 _SESSION_DBNAME = f"dw_test_{os.getpid()}_{secrets.token_hex(3)}"
 _test_numbers = itertools.count(1)
-
-
-def libpq_url(dbname: str, *, redact: bool = False) -> str:
-    """A libpq URL to `dbname` on the test server, with the server's credentials."""
-    user = quote(str(_server.get("user", "postgres")), safe="")
-    password = "***" if redact else quote(str(_server.get("password", "")), safe="")
-    auth = f"{user}:{password}" if _server.get("password") else user
-    host = str(_server.get("host", "127.0.0.1"))
-    port = _server.get("port", 5432)
-    if host.startswith("/"):  # a Unix socket directory goes in the query string
-        return f"postgresql://{auth}@:{port}/{quote(dbname)}?host={quote(host, safe='')}"
-    return f"postgresql://{auth}@{host}:{port}/{quote(dbname)}"
 
 
 class _PerTestDatabase(NoopExecutor):

@@ -18,6 +18,7 @@ import pytest
 pytest_plugins = ("pytester",)
 
 CONFTEST = Path(__file__).with_name("conftest.py")
+PG_KIT = Path(__file__).with_name("pg_kit.py")  # the conftest imports it
 
 # An inner test that records its database name and leaves a table behind in it.
 RECORDING_TEST = """
@@ -76,6 +77,7 @@ def test_each_test_starts_from_an_empty_database(pg_conn, run):
 
 def test_database_is_dropped_after_the_test(pytester, pg_server_url):
     pytester.makeconftest(CONFTEST.read_text())
+    pytester.makepyfile(pg_kit=PG_KIT.read_text())
     pytester.makepyfile(RECORDING_TEST.format(tag="a", sleep=0))
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
@@ -96,6 +98,7 @@ def test_database_is_dropped_after_the_test(pytester, pg_server_url):
 def test_parallel_sessions_use_separate_databases(pytester, pg_server_url):
     # Two pytest processes at once, each creating the same table: both pass, on two databases.
     pytester.makeconftest(CONFTEST.read_text())
+    pytester.makepyfile(pg_kit=PG_KIT.read_text())
     pytester.makepyfile(
         test_a=RECORDING_TEST.format(tag="a", sleep=1),
         test_b=RECORDING_TEST.format(tag="b", sleep=1),
@@ -125,6 +128,7 @@ def test_unreachable_server_fails_instead_of_skipping(pytester, monkeypatch):
         port = s.getsockname()[1]
     monkeypatch.setenv("DATAWARD_TEST_PG_URL", f"postgresql://postgres@127.0.0.1:{port}/postgres")
     pytester.makeconftest(CONFTEST.read_text())
+    pytester.makepyfile(pg_kit=PG_KIT.read_text())
     pytester.makepyfile(
         """
         def test_needs_db(pg_conn):

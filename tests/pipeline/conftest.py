@@ -7,21 +7,79 @@ from typing import Any
 import duckdb
 import pytest
 from pipeline_kit import ProjectDir, make_project
+from pytest_postgresql.janitor import DatabaseJanitor
+
+from pg_kit import libpq_url
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of run semantics runs on both warehouses, unless it is about one."""
+    if "warehouse_kind" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("duckdb_only")
+        metafunc.parametrize("warehouse_kind", ["duckdb"] if only else ["duckdb", "postgres"])
 
 
 @pytest.fixture
-def new_project(tmp_path: Path) -> Callable[..., ProjectDir]:
-    """make_project in a fresh directory under tmp_path (several per test are fine)."""
-    made = 0
+def new_project(
+    tmp_path: Path, warehouse_kind: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., ProjectDir]]:
+    """make_project in a fresh directory under tmp_path (several per test are fine), its
+    warehouse a DuckDB file there or a PostgreSQL database of its own, created for it and
+    dropped after the test. Afterwards every succeeded load in every one of them must add
+    up: extracted = rejected + duplicates_dropped + inserted + updated + unchanged."""
+    made: list[ProjectDir] = []
+    janitors: list[DatabaseJanitor] = []
+    # Asked for now, so that it outlives the check below: pytest-postgresql's own database.
+    first_url = request.getfixturevalue("pg_url") if warehouse_kind == "postgres" else None
+
+    def database() -> str:
+        if not made:
+            assert first_url is not None
+            return first_url
+        base = request.getfixturevalue("pg_database")
+        name = f"{base.dbname}_{len(made) + 1}"
+        janitor = DatabaseJanitor(
+            user=base.user,
+            host=base.host,
+            port=base.port,
+            password=base.password,
+            dbname=name,
+            template_dbname=base.template_dbname,
+            maintenance_dbname=base.maintenance_dbname,
+            version=base.version,
+        )
+        janitor.init()
+        janitors.append(janitor)
+        return libpq_url(name)
 
     def factory(**kwargs: Any) -> ProjectDir:
-        nonlocal made
-        made += 1
-        root = tmp_path / f"project{made}"
+        root = tmp_path / f"project{len(made) + 1}"
         root.mkdir()
-        return make_project(root, **kwargs)
+        pg_url = database() if warehouse_kind == "postgres" else None
+        project = make_project(root, pg_url=pg_url, **kwargs)
+        made.append(project)
+        return project
 
-    return factory
+    yield factory
+    try:
+        for project in made:
+            if project.pg_url:
+                assert_runs_add_up(project)
+    finally:
+        for janitor in janitors:
+            janitor.drop()
+
+
+def assert_runs_add_up(project: ProjectDir) -> None:
+    if not project.look.exists():
+        return
+    broken = project.query(
+        "SELECT run_id, extracted, rejected, duplicates_dropped, inserted, updated, "
+        "unchanged FROM dataward.runs WHERE kind IN ('load', 'replay') AND status = "
+        "'succeeded' AND extracted <> rejected + duplicates_dropped + inserted + "
+        "updated + unchanged"
+    )
+    assert not broken, f"row accounting broken in {project.warehouse_url}: {broken}"
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,8 @@
 
 Tests describe a project in a few lines of text (the contract's columns, the CSV, the
 pipeline's settings), run it through the library (`ProjectDir.run`) or the real CLI
-(`ProjectDir.cli`), and look at the warehouse with a read-only DuckDB connection.
+(`ProjectDir.cli`), and look at the warehouse from outside: a read-only DuckDB connection
+to the file, or a psycopg connection to the project's own PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg
 import yaml
+from psycopg.types.string import TextLoader
 
 from dataward.pipeline.run import RunOutcome, run_pipeline
 from dataward.project.config import load_project
+from dataward.warehouse.postgres import numbered
 
 DATAWARD = Path(sys.executable).parent / "dataward"
 WAREHOUSE = "wh.duckdb"
@@ -82,10 +86,124 @@ def pipeline_toml(
     return "\n".join(lines) + "\n"
 
 
+class DuckDBLook:
+    """Read (and, for tests that tamper, write) a DuckDB warehouse file from outside."""
+
+    dialect = "duckdb"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.url = f"duckdb:///{path.name}"
+
+    def query(self, sql: str, params: list[Any] | None = None, write: bool = False) -> list[tuple]:
+        con = duckdb.connect(str(self.path), read_only=not write)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            cursor = con.execute(sql, params or [])
+            return cursor.fetchall() if cursor.description else []
+        finally:
+            con.close()
+
+    def described(self, sql: str) -> tuple[list[str], list[tuple]]:
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            cursor = con.execute(sql)
+            return [d[0] for d in cursor.description], cursor.fetchall()
+        finally:
+            con.close()
+
+    def shape(self, table: str) -> list[tuple]:
+        return self.query(
+            "SELECT column_name, data_type, is_nullable FROM duckdb_columns() "
+            "WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
+            [table],
+        )
+
+    def table_names(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1"
+            )
+        ]
+
+    def row_text(self, columns: list[str]) -> str:
+        picked = ", ".join(f'"{c}"' for c in columns)
+        return f"CAST(ROW({picked}) AS VARCHAR)"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+
+class PostgresLook:
+    """The same, for a PostgreSQL database (psycopg; `?` placeholders as in DuckDB)."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _connect(self) -> psycopg.Connection:
+        conn = psycopg.connect(self.url, autocommit=True, cursor_factory=psycopg.RawCursor)
+        for name in ("json", "jsonb"):
+            conn.adapters.register_loader(name, TextLoader)
+        conn.execute("SET TimeZone = 'UTC'")
+        return conn
+
+    def query(self, sql: str, params: list[Any] | None = None, write: bool = False) -> list[tuple]:
+        with self._connect() as conn:
+            cursor = conn.execute(numbered(sql), params or None)
+            return cursor.fetchall() if cursor.description else []
+
+    def described(self, sql: str) -> tuple[list[str], list[tuple]]:
+        with self._connect() as conn:
+            cursor = conn.execute(numbered(sql))
+            return [d.name for d in cursor.description or []], cursor.fetchall()
+
+    def shape(self, table: str) -> list[tuple]:
+        return self.query(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull "
+            "FROM pg_attribute a WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 "
+            "AND NOT a.attisdropped ORDER BY a.attnum",
+            ['"' + table.replace('"', '""') + '"'],
+        )
+
+    def table_names(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+            )
+        ]
+
+    def row_text(self, columns: list[str]) -> str:
+        picked = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+        return f"CAST(ROW({picked}) AS text)"
+
+    def exists(self) -> bool:
+        return bool(self.query("SELECT to_regclass('dataward.runs') IS NOT NULL")[0][0])
+
+
 @dataclass
 class ProjectDir:
     root: Path
     warehouse_name: str = WAREHOUSE
+    pg_url: str | None = None  # set: the project's warehouse is this PostgreSQL database
+
+    @property
+    def look(self) -> DuckDBLook | PostgresLook:
+        if self.pg_url:
+            return PostgresLook(self.pg_url)
+        return DuckDBLook(self.root / self.warehouse_name)
+
+    @property
+    def dialect(self) -> str:
+        return self.look.dialect
+
+    @property
+    def warehouse_url(self) -> str:
+        return self.pg_url or f"duckdb:///{self.warehouse_name}"
 
     # ---------------------------------------------------------------- writing
 
@@ -109,6 +227,8 @@ class ProjectDir:
 
     @property
     def warehouse(self) -> Path:
+        """The DuckDB warehouse file (DuckDB projects only)."""
+        assert self.pg_url is None, "a PostgreSQL project has no warehouse file"
         return self.root / self.warehouse_name
 
     def viewing(self, warehouse_name: str) -> ProjectDir:
@@ -119,7 +239,7 @@ class ProjectDir:
 
     def run(self, pipeline: str = "orders", **options: Any) -> RunOutcome:
         """One run through the library, with the project read afresh."""
-        project = load_project(self.root, warehouse=f"duckdb:///{self.warehouse_name}")
+        project = load_project(self.root, warehouse=self.warehouse_url)
         return run_pipeline(project, project.pipeline(pipeline), **options)
 
     def cli(
@@ -148,68 +268,40 @@ class ProjectDir:
     # ---------------------------------------------------------------- looking
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
+        return self.look.query(sql, params)
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> None:
+        """Write to the warehouse from outside dataward (a tampering test)."""
+        self.look.query(sql, params, write=True)
 
     def exists(self, table: str) -> bool:
-        found = self.query(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
-            [table],
-        )
-        return bool(found[0][0])
+        return table in self.tables()
 
     def tables(self) -> list[str]:
-        return [
-            r[0]
-            for r in self.query(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1"
-            )
-        ]
+        return self.look.table_names()
 
     def content_hash(self, table: str = "orders", exclude: tuple[str, ...] = ()) -> str:
         """md5 over the table's shape and every row (all columns, rows in order): equal
         hashes mean equal tables, byte for byte, lineage included."""
-        con = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            shape = con.execute(
-                "SELECT column_name, data_type, is_nullable FROM duckdb_columns() "
-                "WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index",
-                [table],
-            ).fetchall()
-            columns = [name for name, _, _ in shape if name not in exclude]
-            picked = ", ".join(f'"{c}"' for c in columns)
-            row = con.execute(
-                f"SELECT md5(coalesce(string_agg(r, chr(10) ORDER BY r), '')) FROM "
-                f'(SELECT CAST(ROW({picked}) AS VARCHAR) AS r FROM main."{table}")'
-            ).fetchone()
-        finally:
-            con.close()
-        assert row is not None
+        look = self.look
+        shape = [tuple(s) for s in look.shape(table)]
+        columns = [s[0] for s in shape if s[0] not in exclude]
+        quoted = '"' + table.replace('"', '""') + '"'
+        row = look.query(
+            f"SELECT md5(coalesce(string_agg(r, chr(10) ORDER BY r), '')) FROM "
+            f"(SELECT {look.row_text(columns)} AS r FROM {quoted}) x"
+        )[0]
         return json.dumps([s for s in shape if s[0] not in exclude]) + ":" + row[0]
 
     def rows(self, table: str = "orders", columns: str = "*") -> list[dict[str, Any]]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            cursor = con.execute(f'SELECT {columns} FROM main."{table}" ORDER BY ALL')
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-        finally:
-            con.close()
+        quoted = '"' + table.replace('"', '""') + '"'
+        names, found = self.look.described(f"SELECT {columns} FROM {quoted}")
+        rows = [dict(zip(names, r, strict=True)) for r in found]
+        return sorted(rows, key=lambda r: [(v is None, str(type(v)), v) for v in r.values()])
 
     def runs(self) -> list[dict[str, Any]]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            cursor = con.execute("SELECT * FROM dataward.runs ORDER BY seq")
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-        finally:
-            con.close()
+        names, found = self.look.described("SELECT * FROM dataward.runs ORDER BY seq")
+        return [dict(zip(names, r, strict=True)) for r in found]
 
     def rejects(self, run_id: str) -> list[dict[str, Any]]:
         found = self.query(
@@ -238,13 +330,15 @@ def make_project(
     pipeline: str | None = None,
     config: str = "",
     name: str = "orders",
+    pg_url: str | None = None,
 ) -> ProjectDir:
     """dataward.toml (with `config` appended), contracts/orders.odcs.yaml, the CSV and
-    pipelines/<name>.toml, all under `root`."""
-    project = ProjectDir(root)
+    pipelines/<name>.toml, all under `root`; the warehouse is a DuckDB file in it, or the
+    PostgreSQL database at `pg_url`."""
+    project = ProjectDir(root, pg_url=pg_url)
     project.write(
         "dataward.toml",
-        f'[project]\nname = "test"\n\n[warehouse]\nurl = "duckdb:///{WAREHOUSE}"\n' + config,
+        f'[project]\nname = "test"\n\n[warehouse]\nurl = "{project.warehouse_url}"\n' + config,
     )
     project.contract(contract)
     if csv is not None:

@@ -3,7 +3,6 @@ nothing; anything that could change the outcome makes it compare every row again
 
 from __future__ import annotations
 
-import duckdb
 from pipeline_kit import assert_accounted, pipeline_toml
 
 V1 = "order_id,amount,status\n1,1.50,paid\n2,2.00,new\n3,x,paid\n"
@@ -27,9 +26,7 @@ def test_the_same_input_into_an_untouched_table_is_recognised(new_project):
 def test_recheck_compares_every_row_and_repairs_an_edit_made_outside_dataward(new_project):
     project = new_project(csv=V1, pipeline=pipeline_toml(max_reject_rate=0.5))
     project.run()
-    con = duckdb.connect(str(project.warehouse))
-    con.execute("UPDATE orders SET amount = 99 WHERE order_id = 1")
-    con.close()
+    project.execute("UPDATE orders SET amount = 99 WHERE order_id = 1")
     # The edit left every row's run id in place, so the ledger cannot see it ...
     assert project.run().record.counts.updated == 0
     assert project.rows()[0]["amount"] == 99
@@ -42,9 +39,7 @@ def test_recheck_compares_every_row_and_repairs_an_edit_made_outside_dataward(ne
 def test_a_row_deleted_outside_dataward_makes_the_next_run_compare(new_project):
     project = new_project(csv=V1, pipeline=pipeline_toml(max_reject_rate=0.5))
     project.run()
-    con = duckdb.connect(str(project.warehouse))
-    con.execute("DELETE FROM orders WHERE order_id = 2")
-    con.close()
+    project.execute("DELETE FROM orders WHERE order_id = 2")
     again = project.run()
     assert (again.record.counts.inserted, again.record.counts.unchanged) == (1, 1)
 
@@ -68,9 +63,7 @@ def test_a_changed_contract_or_transform_makes_the_next_run_compare(new_project)
 def test_a_ledger_from_before_table_state_still_reads_and_runs(new_project):
     project = new_project(csv=V1, pipeline=pipeline_toml(max_reject_rate=0.5))
     project.run()
-    con = duckdb.connect(str(project.warehouse))
-    con.execute("ALTER TABLE dataward.runs DROP COLUMN table_state")
-    con.close()
+    project.execute("ALTER TABLE dataward.runs DROP COLUMN table_state")
     listed = project.cli("runs", "--format", "json")
     assert listed.returncode == 0, listed.stderr
     assert project.run().record.counts.unchanged == 2

@@ -9,7 +9,11 @@ import signal
 import subprocess
 from collections.abc import Callable
 
+import pytest
 from pipeline_kit import DATAWARD, stderr_events
+
+# About the DuckDB warehouse alone: its file, its disk, its older format.
+pytestmark = pytest.mark.duckdb_only
 
 
 def _limited(limit_bytes: int) -> Callable[[], None]:

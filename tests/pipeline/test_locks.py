@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from pipeline_kit import pipeline_toml
 
 from dataward.pipeline.lock import PipelineLock
@@ -30,9 +31,10 @@ def test_a_second_run_of_a_pipeline_whose_lock_is_held_exits_4_at_once(new_proje
     assert result.returncode == 4, result.stderr
     assert "already running" in result.stderr and "Traceback" not in result.stderr
     assert elapsed < 10  # no waiting: the CLI's own start-up is most of it
-    assert not project.warehouse.exists()  # it never touched the warehouse
+    assert not project.look.exists()  # it never touched the warehouse
 
 
+@pytest.mark.duckdb_only
 def test_a_warehouse_held_by_another_process_exits_4_saying_it_is_locked(new_project):
     project = new_project(csv=V1, config="lock_wait_seconds = 1\n")
     assert load_project(project.root).lock_wait_seconds == 1

@@ -6,7 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import duckdb
+import pytest
 from pipeline_kit import assert_accounted, contract_yaml, pipeline_toml
+
+# About the DuckDB warehouse alone: its file, its disk, its older format.
+pytestmark = pytest.mark.duckdb_only
 
 V1 = "order_id,amount,status\n1,1.50,paid\n2,2.00,new\n"
 KEYLESS = contract_yaml("orders", [("order_id", "BIGINT", {}), ("amount", "DECIMAL(10,2)", {})])

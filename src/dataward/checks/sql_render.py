@@ -268,7 +268,7 @@ def create_table_sql(
             constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
         definitions.append(
             exp.ColumnDef(
-                this=identifier(col.name), kind=_storage_type(col.type), constraints=constraints
+                this=identifier(col.name), kind=storage_type(col.type), constraints=constraints
             )
         )
     for col_name, type_text, not_null in trailing:
@@ -301,7 +301,8 @@ def create_table_sql(
     return create.sql(dialect=dialect)
 
 
-def _storage_type(data_type: DataType) -> exp.DataType:
+def storage_type(data_type: DataType) -> exp.DataType:
+    """The type a warehouse column of `data_type` is created with."""
     if data_type.kind is TypeKind.JSONB:
         return exp.DataType.build("JSONB", dialect="postgres")
     return sql_type(data_type)

@@ -23,7 +23,7 @@ from dataward.pipeline.revert import revert_run
 from dataward.pipeline.run import run_pipeline
 from dataward.pipeline.trace import trace_row
 from dataward.project.config import Project, load_project
-from dataward.warehouse import Warehouse, connect_warehouse
+from dataward.warehouse import Warehouse, project_warehouse
 from dataward.warehouse.base import LEDGER_SCHEMA
 
 # Wide when piped, so a listing is never cut to 80 columns.
@@ -33,7 +33,7 @@ FORMAT_OPTION = typer.Option("text", "--format", help="text or json.")
 
 @contextmanager
 def _ledger(project: Project) -> Iterator[Warehouse]:
-    wh = connect_warehouse(project.warehouse_url, project.root, project.lock_wait_seconds)
+    wh = project_warehouse(project)
     try:
         wh.open()
         if not ledger.ledger_exists(wh):

@@ -109,6 +109,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def ensure_ledger(wh: Warehouse) -> None:
+    # Two sessions creating the same tables at once can collide in PostgreSQL's catalog.
+    wh.serialize("dataward:ledger")
     s = wh.quote(LEDGER_SCHEMA)
     count_columns = ", ".join(f"{name} BIGINT NOT NULL DEFAULT 0" for name in COUNTS)
     for statement in (

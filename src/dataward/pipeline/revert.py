@@ -29,7 +29,7 @@ from dataward.pipeline.ledger import RunRecord
 from dataward.pipeline.run import new_run_id
 from dataward.pipeline.schema import LINEAGE, LINEAGE_TYPES, RUN_COLUMN
 from dataward.project.config import Project
-from dataward.warehouse import Warehouse, connect_warehouse
+from dataward.warehouse import Warehouse, project_warehouse
 from dataward.warehouse.base import LEDGER_SCHEMA
 
 
@@ -44,7 +44,7 @@ class RevertOutcome:
 
 
 def revert_run(project: Project, run_id: str, *, cascade: bool = False) -> RevertOutcome:
-    wh = connect_warehouse(project.warehouse_url, project.root, project.lock_wait_seconds)
+    wh = project_warehouse(project)
     try:
         wh.open()
         if not ledger.ledger_exists(wh):

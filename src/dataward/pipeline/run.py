@@ -42,6 +42,7 @@ from dataward.pipeline import ledger
 from dataward.pipeline.alerts import send_alert
 from dataward.pipeline.ledger import REJECT_COLUMNS, Counts, RunRecord
 from dataward.pipeline.load import STAGE, STAGE_REJECTS, LoadPlan
+from dataward.pipeline.load_postgres import PostgresLoadPlan
 from dataward.pipeline.lock import PipelineLock
 from dataward.pipeline.row_hash import duckdb_hashing_select
 from dataward.pipeline.schema import (
@@ -70,7 +71,7 @@ from dataward.sources import (
 from dataward.sources.prefetch import prefetch
 from dataward.validate.engine import BatchValidator, check_columns
 from dataward.validate.result import ValidationResult
-from dataward.warehouse import Warehouse, connect_warehouse
+from dataward.warehouse import Warehouse, project_warehouse
 from dataward.warehouse.base import LEDGER_SCHEMA
 
 LOCATION = [SOURCE_COLUMN, ROW_COLUMN, LINE_COLUMN]
@@ -136,7 +137,7 @@ def run_pipeline(
         )
     log = get_logger(pipeline=spec.name)
     with PipelineLock(project.state_dir, spec.name):
-        wh = connect_warehouse(project.warehouse_url, project.root, project.lock_wait_seconds)
+        wh = project_warehouse(project)
         try:
             run = _Run(project, spec, contract, table, wh, log, dry_run, partition_value)
             run.record.run_id = run_id or run.record.run_id
@@ -231,6 +232,8 @@ class _Run:
         """Before reading the source: the table must match the contract, the ledger must
         exist, runs that died holding this pipeline are closed, and this run is recorded."""
         self.wh.open()
+        # Until close: a second run of this table, from any machine, stops at once.
+        self.wh.lock_table(self.target)
         try:
             self.wh.begin()
             ledger.ensure_ledger(self.wh)
@@ -604,7 +607,8 @@ class _Run:
 
     def _load(self, validation: ValidationResult) -> RunOutcome:
         self.wh.open()
-        plan = LoadPlan(
+        plan_class = PostgresLoadPlan if self.wh.dialect == "postgres" else LoadPlan
+        plan = plan_class(  # type: ignore[operator]
             wh=self.wh,
             table=self.table,
             target=self.target,

@@ -68,9 +68,10 @@ def upgrade_row_hash_column(wh: Warehouse, name: str, key: tuple[str, ...]) -> b
     column = wh.quote(HASH_COLUMN)
     wh.execute(f"ALTER TABLE {wh.quote(name)} ALTER COLUMN {column} TYPE UUID USING {column}::UUID")
     if not key and wh.live_columns("changes", LEDGER_SCHEMA) is not None:
+        as_uuid = f"CAST(CAST({wh.json_text('row_key', HASH_COLUMN)} AS UUID) AS VARCHAR)"
         wh.execute(
-            f"UPDATE {LEDGER_SCHEMA}.changes SET row_key = json_object('{HASH_COLUMN}', "
-            f"(row_key ->> '$.{HASH_COLUMN}')::UUID::VARCHAR) WHERE target_table = ?",
+            f"UPDATE {LEDGER_SCHEMA}.changes SET row_key = "
+            f"{wh.json_object([(HASH_COLUMN, as_uuid)])} WHERE target_table = ?",
             [name],
         )
     return True

@@ -69,7 +69,10 @@ class Project:
     warehouse_url: str
     pipelines: dict[str, PipelineSpec]
     webhook_url_env: str | None = None
-    lock_wait_seconds: float = 30.0
+    lock_wait_seconds: float = 30.0  # DuckDB: how long to wait for a warehouse file in use
+    # PostgreSQL: set for every statement dataward issues.
+    lock_timeout_seconds: float = 10.0
+    statement_timeout_seconds: float = 3600.0
 
     @property
     def state_dir(self) -> Path:
@@ -102,7 +105,12 @@ def load_project(root: Path | None = None, warehouse: str | None = None) -> Proj
     project = _table(doc, "project", config_path)
     _only_keys(project, {"name", "pipelines"}, config_path, "project")
     wh = _table(doc, "warehouse", config_path)
-    _only_keys(wh, {"url", "lock_wait_seconds"}, config_path, "warehouse")
+    _only_keys(
+        wh,
+        {"url", "lock_wait_seconds", "lock_timeout_seconds", "statement_timeout_seconds"},
+        config_path,
+        "warehouse",
+    )
     alerts = _table(doc, "alerts", config_path)
     _only_keys(alerts, {"webhook_url_env"}, config_path, "alerts")
     url = warehouse or os.environ.get(WAREHOUSE_ENV) or wh.get("url") or DEFAULT_WAREHOUSE
@@ -131,7 +139,9 @@ def load_project(root: Path | None = None, warehouse: str | None = None) -> Proj
         warehouse_url=str(url),
         pipelines=pipelines,
         webhook_url_env=str(webhook_env) if webhook_env else None,
-        lock_wait_seconds=float(wh.get("lock_wait_seconds", 30.0)),
+        lock_wait_seconds=_seconds(wh, "lock_wait_seconds", 30.0, config_path),
+        lock_timeout_seconds=_seconds(wh, "lock_timeout_seconds", 10.0, config_path),
+        statement_timeout_seconds=_seconds(wh, "statement_timeout_seconds", 3600.0, config_path),
     )
 
 
@@ -295,6 +305,16 @@ def _table(doc: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise UsageError(f"[{key}] must be a table", Location(file=str(path), path=key))
     return value
+
+
+def _seconds(body: dict[str, Any], key: str, default: float, path: Path) -> float:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise UsageError(
+            f"{key} must be a positive number of seconds, got {value!r}",
+            Location(file=str(path), path=f"warehouse.{key}"),
+        )
+    return float(value)
 
 
 def _only_keys(body: dict[str, Any], allowed: set[str], path: Path, prefix: str) -> None:

@@ -59,6 +59,9 @@ class Warehouse(ABC):
     def lock_table(self, table: str) -> None:  # noqa: B027 - most engines need nothing more
         """Hold `table` for this run (until close), or raise LockHeldError at once."""
 
+    def serialize(self, name: str) -> None:  # noqa: B027 - one writer at a time already
+        """Until this transaction ends, no other session passes `serialize(name)`."""
+
     @abstractmethod
     def begin(self) -> None: ...
 
@@ -83,8 +86,8 @@ class Warehouse(ABC):
     def copy_from_staging(
         self, select_sql: str, params: Sequence[Any], table: str, columns: Sequence[str]
     ) -> int:
-        """Insert the rows of a staging query into the warehouse table `table` (already
-        quoted), as `columns`; the number of rows."""
+        """Insert the rows of a staging query into the warehouse table `table` (`name`
+        or `schema.name`, plain names), as `columns`; the number of rows."""
 
     # ----------------------------------------------------------- catalog
 

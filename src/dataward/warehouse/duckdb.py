@@ -126,7 +126,9 @@ class DuckDBWarehouse(Warehouse):
     ) -> int:
         # One connection holds both: a plain INSERT ... SELECT.
         names = ", ".join(self.quote(c) for c in columns)
-        return max(self.execute(f"INSERT INTO {table} ({names}) {select_sql}", params), 0)
+        schema, _, name = table.rpartition(".")
+        into = self.qualified(name, schema or None)
+        return max(self.execute(f"INSERT INTO {into} ({names}) {select_sql}", params), 0)
 
     # ----------------------------------------------------------- catalog
 

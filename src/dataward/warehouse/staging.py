@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +95,12 @@ class Staging:
         except duckdb.Error as exc:
             raise self.error(exc) from None
 
-    def batches(
+    def reader(
         self, sql: str, params: Sequence[Any] = (), rows: int = 100_000
-    ) -> Iterator[pa.RecordBatch]:
-        """A query's result in Arrow batches of about `rows` rows, never all at once."""
+    ) -> pa.RecordBatchReader:
+        """A query's result as Arrow batches of about `rows` rows, never all at once."""
         try:
-            reader = self.con.execute(sql, list(params)).to_arrow_reader(rows)
-            yield from reader
+            return self.con.sql(sql, params=list(params) or None).to_arrow_reader(rows)
         except duckdb.Error as exc:
             raise self.error(exc) from None
 
