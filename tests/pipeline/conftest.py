@@ -15,8 +15,12 @@ from pg_kit import libpq_url
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test of run semantics runs on both warehouses, unless it is about one."""
     if "warehouse_kind" in metafunc.fixturenames:
-        only = metafunc.definition.get_closest_marker("duckdb_only")
-        metafunc.parametrize("warehouse_kind", ["duckdb"] if only else ["duckdb", "postgres"])
+        kinds = ["duckdb", "postgres"]
+        if metafunc.definition.get_closest_marker("duckdb_only"):
+            kinds = ["duckdb"]
+        if metafunc.definition.get_closest_marker("postgres_only"):
+            kinds = ["postgres"]
+        metafunc.parametrize("warehouse_kind", kinds)
 
 
 @pytest.fixture
@@ -46,7 +50,6 @@ def new_project(
             dbname=name,
             template_dbname=base.template_dbname,
             maintenance_dbname=base.maintenance_dbname,
-            version=base.version,
         )
         janitor.init()
         janitors.append(janitor)
