@@ -306,3 +306,20 @@ def test_credentials_from_libpq_environment_variables(new_project):
     result = project.cli("run", env=env)
     assert result.returncode == 0, result.stderr
     assert [r["order_id"] for r in project.rows()] == [1]
+
+
+def test_statement_timeout_fails_the_run_and_writes_nothing(new_project):
+    project = new_project(csv=V1)
+    project.run()
+    before = project.content_hash()
+    project.csv(V2)
+    # 1 ms: the comparison of 310,000 keys cannot finish in it.
+    project.write(
+        "dataward.toml",
+        (project.root / "dataward.toml").read_text() + "statement_timeout_seconds = 0.001\n",
+    )
+    result = project.cli("run")
+    assert result.returncode == 3, result.stderr
+    assert "statement_timeout (0.001 s) reached" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert project.content_hash() == before

@@ -127,6 +127,25 @@ def test_an_unknown_key_in_dataward_toml_is_refused(tmp_path):
         load_project(root)
 
 
+def test_warehouse_timeouts_are_read_and_bad_ones_refused(tmp_path):
+    root = project(
+        tmp_path, {}, "[warehouse]\nlock_timeout_seconds = 2.5\nstatement_timeout_seconds = 60\n"
+    )
+    loaded = load_project(root)
+    assert (loaded.lock_timeout_seconds, loaded.statement_timeout_seconds) == (2.5, 60.0)
+    for bad in ('"10s"', "0", "-1", "true"):
+        (root / "dataward.toml").write_text(f"[warehouse]\nlock_timeout_seconds = {bad}\n")
+        with pytest.raises(UsageError, match=r"warehouse.lock_timeout_seconds.*positive"):
+            load_project(root)
+
+
+def test_an_unknown_warehouse_scheme_is_a_usage_error(tmp_path):
+    from dataward.warehouse import connect_warehouse
+
+    with pytest.raises(UsageError, match=r"unknown warehouse URL scheme 'mysql'.*postgresql://"):
+        connect_warehouse("mysql://u@h/db", tmp_path)
+
+
 def test_no_project_is_a_clear_error(tmp_path):
     with pytest.raises(UsageError, match="dataward init"):
         load_project(tmp_path)

@@ -34,11 +34,12 @@ from psycopg import sql
 from dataward.checks import Check, CheckKind, Scope
 from dataward.checks.sql_render import sql_type, storage_type
 from dataward.contract.model import Severity, Table
+from dataward.contract.types import TypeKind
 from dataward.errors import ContractError
 from dataward.pipeline.ledger import Counts
 from dataward.pipeline.load import STAGE, LoadPlan
 from dataward.pipeline.row_hash import HASH_COLUMN, duckdb_row_hash
-from dataward.pipeline.schema import LINEAGE, target_ddl
+from dataward.pipeline.schema import LINEAGE, LOADED_AT_COLUMN, RUN_COLUMN, target_ddl
 from dataward.sources import ROW_COLUMN, SOURCE_COLUMN
 from dataward.warehouse.base import LEDGER_SCHEMA
 from dataward.warehouse.pg_copy import copy_batches, create_temp_table
@@ -73,6 +74,7 @@ class PostgresLoadPlan:
     warnings: list[str] = field(default_factory=list)
     classified: bool = False
     states: dict[str, int] = field(default_factory=dict)
+    _now: object = None  # the server's transaction time, once asked
 
     def __post_init__(self) -> None:
         # The staged batch is resolved where it is, by the DuckDB plan's own statements.
@@ -127,8 +129,54 @@ class PostgresLoadPlan:
     def _ship(self, name: str, select_sql: str, params: Sequence[object] = ()) -> int:
         """A staging query's rows into the server's temporary table `name`."""
         reader = self.wh.staging.reader(select_sql, params)
-        create_temp_table(self.wh.conn, name, reader.schema)
+        create_temp_table(self.wh.conn, name, reader.schema, self._wire_overrides())
         return copy_batches(self.wh.conn, _id(name), reader.schema.names, reader.schema, reader)
+
+    def _wire(self, name: str, alias: str = "s") -> str:
+        """A staged column as it travels: in the binary form of its target type. A UUID
+        (the row hash too) goes as its 16 bytes, a JSONB document with the version byte
+        jsonb's binary form starts with; everything else Arrow already carries as is."""
+        q = self.wh.staging.quote
+        ref = f"{q(alias)}.{q(name)}"
+        if name == HASH_COLUMN or (
+            name in self.columns and self.table.column(name).type.kind is TypeKind.UUID
+        ):
+            return f"unhex(replace(CAST({ref} AS VARCHAR), '-', '')) AS {q(name)}"
+        if name in self.columns and self.table.column(name).type.kind is TypeKind.JSONB:
+            return f"'\\x01'::BLOB || encode(CAST({ref} AS VARCHAR)) AS {q(name)}"
+        return f"{ref} AS {q(name)}"
+
+    def _wire_overrides(self) -> dict[str, str]:
+        """Shipped columns take the target's own types on the server (their binary forms
+        are what `_wire` sends), so reading them back needs no cast: JSON, for one, has
+        no implicit cast from text."""
+        found = {
+            column.name: storage_type(column.type).sql("postgres") for column in self.table.columns
+        }
+        found[HASH_COLUMN] = "uuid"
+        return found
+
+    def _row_select(self, where: str | None = None) -> tuple[str, list[object]]:
+        """Staged rows as the target's rows, lineage included (their load time is the
+        server's transaction time, as every other statement of the run has it)."""
+        if self._now is None:
+            row = self.wh.first_row("SELECT now()")
+            assert row is not None
+            self._now = row[0]
+        q = self.wh.staging.quote
+        picked = [
+            *(self._wire(n) for n in self.columns),
+            f"CAST(? AS VARCHAR) AS {q(RUN_COLUMN)}",
+            f"s.{q(SOURCE_COLUMN)}",
+            f"s.{q(ROW_COLUMN)}",
+            self._wire(HASH_COLUMN),
+            f"CAST(? AS TIMESTAMPTZ) AS {q(LOADED_AT_COLUMN)}",
+        ]
+        filtered = f" WHERE {where}" if where else ""
+        return (
+            f"SELECT {', '.join(picked)} FROM temp.{STAGE} s{filtered}",
+            [self.run_id, self._now],
+        )
 
     def _fetch_to_staging(
         self, name: str, statement: sql.Composable, types: dict[str, str], params=()
@@ -291,15 +339,10 @@ class PostgresLoadPlan:
         if self.classified:
             return
         self.classified = True
-        staging = self.wh.staging
-        q = staging.quote
         keys = list(self.key)
         partition = [self.partition] if self.partition and self.partition not in keys else []
-        self._ship(
-            KEYS,
-            f"SELECT {', '.join(q(n) for n in [*keys, *partition])}, "
-            f"{q(HASH_COLUMN)}::VARCHAR AS {q(HASH_COLUMN)} FROM temp.{STAGE}",
-        )
+        wired = ", ".join(self._wire(n) for n in [*keys, *partition, HASH_COLUMN])
+        self._ship(KEYS, f"SELECT {wired} FROM temp.{STAGE} s")
         stored = sql.SQL("t.{}").format(_id(HASH_COLUMN))
         if self.recheck:
             stored = self._recomputed_hashes()
@@ -367,16 +410,21 @@ class PostgresLoadPlan:
 
     def _ship_rows(self, only_classified: bool, where: str | None = None) -> int:
         """The staged rows in full (those the comparison returned, or those `where`
-        picks, over alias `s`) into the server's `dw_rows`."""
+        picks, over alias `s`) into the server's `dw_rows`, shaped as the target."""
         q = self.wh.staging.quote
-        picked = ", ".join(q(n) for n in [*self.columns, SOURCE_COLUMN, ROW_COLUMN])
-        hashed = f"{q(HASH_COLUMN)}::VARCHAR AS {q(HASH_COLUMN)}"
         conditions = [where] if where else []
         if only_classified:
             key_match = " AND ".join(f"c.{q(k)} = s.{q(k)}" for k in self.key)
             conditions.append(f"EXISTS (SELECT 1 FROM temp.{CLASS} c WHERE {key_match})")
-        filtered = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        return self._ship(ROWS, f"SELECT {picked}, {hashed} FROM temp.{STAGE} s{filtered}")
+        select, params = self._row_select(" AND ".join(conditions) or None)
+        return self._ship(ROWS, select, params)
+
+    def _copy_into_target(self) -> int:
+        """An empty target takes the staged rows straight from COPY: every row is new,
+        and the server checks the key and the constraints as they arrive."""
+        select, params = self._row_select()
+        reader = self.wh.staging.reader(select, params)
+        return copy_batches(self.wh.conn, self.t, reader.schema.names, reader.schema, reader)
 
     # ------------------------------------------------------------ modes
 
@@ -388,9 +436,7 @@ class PostgresLoadPlan:
             )
         empty = self._target_rows() == 0
         if empty:
-            # Every staged row is new: nothing to compare, everything to ship.
-            self._ship_rows(only_classified=False)
-            self.counts.inserted += self._insert_rows(conflict=None)
+            self.counts.inserted += self._copy_into_target()
             return
         if self.mode == "replace":
             self._replace()
@@ -399,25 +445,10 @@ class PostgresLoadPlan:
         else:
             self._merge_or_append()
 
-    def _lineage_values(self) -> sql.Composed:
-        return sql.SQL(", ").join(
-            [
-                *(self._typed("s", n) for n in self.columns),
-                sql.Literal(self.run_id),
-                _id("s", SOURCE_COLUMN),
-                _id("s", ROW_COLUMN),
-                self._typed("s", HASH_COLUMN),
-                sql.SQL("now()"),
-            ]
-        )
-
     def _insert_rows(self, conflict: sql.Composable | None, into: str | None = None) -> int:
-        statement = sql.SQL("INSERT INTO {} ({}, {}) SELECT {} FROM {} s").format(
-            _id(into or self.target),
-            _list(self.columns),
-            _list(LINEAGE),
-            self._lineage_values(),
-            _id(ROWS),
+        everything = [*self.columns, *LINEAGE]
+        statement = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s").format(
+            _id(into or self.target), _list(everything), _list(everything, "s"), _id(ROWS)
         )
         if conflict is not None:
             statement = sql.SQL("{} {}").format(statement, conflict)
@@ -478,7 +509,7 @@ class PostgresLoadPlan:
             "JOIN {rows} s ON {match} WHERE {differs}), "
             "logged AS (INSERT INTO {changes} SELECT {run}, {seq}, {target}, 'update', "
             "row_key, state FROM before RETURNING 1), "
-            "written AS (INSERT INTO {t} ({cols}, {lineage}) SELECT {values} FROM {rows} s "
+            "written AS (INSERT INTO {t} ({cols}) SELECT {values} FROM {rows} s "
             "ON CONFLICT ({key}) DO UPDATE SET {assignments} WHERE {rewritten} "
             "RETURNING (xmax = 0) AS inserted) "
             "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), "
@@ -495,9 +526,8 @@ class PostgresLoadPlan:
             run=sql.Literal(self.run_id),
             seq=sql.Literal(self.run_seq),
             target=sql.Literal(self.target),
-            cols=_list(self.columns),
-            lineage=_list(LINEAGE),
-            values=self._lineage_values(),
+            cols=_list([*self.columns, *LINEAGE]),
+            values=_list([*self.columns, *LINEAGE], "s"),
             key=_list(self.key),
             assignments=assignments,
         )
@@ -567,8 +597,8 @@ class PostgresLoadPlan:
         staging = self.wh.staging
         q = staging.quote
         part = self.partition or ""
-        hashed = f"{q(HASH_COLUMN)}::VARCHAR AS {q(HASH_COLUMN)}"
-        self._ship(KEYS, f"SELECT {q(part)}, {hashed} FROM temp.{STAGE}")
+        wired = ", ".join(self._wire(n) for n in [part, HASH_COLUMN])
+        self._ship(KEYS, f"SELECT {wired} FROM temp.{STAGE} s")
         changed = sql.SQL(
             "SELECT CAST(b.p AS text) AS p FROM (SELECT {p} AS p, {fb} AS f FROM {keys} "
             "GROUP BY 1) b LEFT JOIN (SELECT {p} AS p, {ft} AS f FROM {t} GROUP BY 1) t "
@@ -604,7 +634,6 @@ class PostgresLoadPlan:
         """The table becomes exactly the batch. Unchanged rows keep their lineage; when
         nothing differs nothing is written. Otherwise the new version is built beside the
         old one and swapped in by rename; the old one is kept as a previous version."""
-        q = self.wh.staging.quote
         if self.key:
             self._classify()
             gone = sql.SQL("NOT EXISTS (SELECT 1 FROM {} k WHERE {})").format(
@@ -612,9 +641,7 @@ class PostgresLoadPlan:
             )
         else:
             # Without a key every row is its own identity: hashes compared as a multiset.
-            self._ship(
-                KEYS, f"SELECT {q(HASH_COLUMN)}::VARCHAR AS {q(HASH_COLUMN)} FROM temp.{STAGE}"
-            )
+            self._ship(KEYS, f"SELECT {self._wire(HASH_COLUMN)} FROM temp.{STAGE} s")
             same = self.wh.first_row(
                 sql.SQL("SELECT ({}) IS NOT DISTINCT FROM ({})").format(
                     _hash_bag(_id(KEYS)), _hash_bag(self.t)

@@ -388,11 +388,14 @@ class _Run:
         return RunOutcome(self.record, False, [])
 
     def _table_state(self) -> str:
+        return json.dumps(self._rows_per_run())
+
+    def _rows_per_run(self) -> list[list[Any]]:
         q = self.wh.quote
         counted = self.wh.rows(
             f"SELECT {q(RUN_COLUMN)}, count(*) FROM {q(self.target)} GROUP BY 1 ORDER BY 1"
         )
-        return json.dumps([[run, int(n)] for run, n in counted])
+        return [[run, int(n)] for run, n in counted]
 
     def _display_name(self, path: Path) -> str:
         """Lineage names a file the same way on every machine: `package:path` inside an
@@ -642,7 +645,6 @@ class _Run:
                 self.event("verify", ok=failure is None)
             if failure is None and not self.dry_run:
                 self._record_rejects()
-                self.record.table_state = self._table_state()
                 self.record.status = "succeeded"
                 ledger.finish_run(self.wh, self.record)
                 self.wh.commit()
@@ -681,6 +683,7 @@ class _Run:
         """A failed run wrote nothing: only what it read and rejected stays true."""
         c = self.counts
         c.duplicates_dropped = c.inserted = c.updated = c.unchanged = c.deleted = 0
+        self.record.table_state = None  # what VERIFY saw was rolled back
 
     def _table_exists(self, name: str) -> bool:
         return self.wh.live_columns(name) is not None
@@ -725,19 +728,20 @@ class _Run:
                 f"duplicates_dropped {c.duplicates_dropped} + inserted {c.inserted} + "
                 f"updated {c.updated} + unchanged {c.unchanged}"
             )
-        rows_after = self._row_count()
+        # One pass gives the table's rows per run: the row count, this run's rows, and
+        # the state the ledger keeps (what lets an identical re-run skip the comparison).
+        per_run = self._rows_per_run()
+        self.record.table_state = json.dumps(per_run)
+        rows_after = sum(n for _, n in per_run)
         if rows_after != rows_before + c.inserted - c.deleted:
             problems.append(
                 f"row count: the table went from {rows_before} to {rows_after} rows, but the "
                 f"run inserted {c.inserted} and deleted {c.deleted}"
             )
-        q = self.wh.quote
-        written = self.wh.first_row(
-            f"SELECT count(*) FROM {q(self.target)} WHERE {q(RUN_COLUMN)} = ?", [self.record.run_id]
-        )
-        if written and int(written[0]) != c.inserted + c.updated:
+        written = sum(n for run, n in per_run if run == self.record.run_id)
+        if written != c.inserted + c.updated:
             problems.append(
-                f"lineage: {written[0]} rows carry this run's id, but it inserted {c.inserted} "
+                f"lineage: {written} rows carry this run's id, but it inserted {c.inserted} "
                 f"and updated {c.updated}"
             )
         problems.extend(self._contract_checks(everything_is_new=rows_before == 0))

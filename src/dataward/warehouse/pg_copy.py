@@ -33,10 +33,17 @@ def wire_types(schema: pa.Schema) -> list[str]:
     return types
 
 
-def create_temp_table(conn: psycopg.Connection, name: str, schema: pa.Schema) -> None:
-    """A temporary table, new, shaped like `schema`'s wire types."""
+def create_temp_table(
+    conn: psycopg.Connection,
+    name: str,
+    schema: pa.Schema,
+    types: dict[str, str] | None = None,
+) -> None:
+    """A temporary table, new, shaped like `schema`'s wire types; `types` names the
+    columns whose bytes are another type's binary form (16 bytes sent for a uuid)."""
+    types = types or {}
     columns = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(field.name), sql.SQL(kind))
+        sql.SQL("{} {}").format(sql.Identifier(field.name), sql.SQL(types.get(field.name, kind)))
         for field, kind in zip(schema, wire_types(schema), strict=True)
     )
     conn.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(sql.Identifier(name)))
