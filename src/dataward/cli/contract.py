@@ -12,8 +12,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from dataward.cli.errors import report_errors
-from dataward.contract.diff import breaking_changes, diff_contracts
-from dataward.contract.infer import infer_contract
 from dataward.contract.loader import load_contract
 from dataward.errors import ExitCode, UsageError
 
@@ -37,6 +35,9 @@ def infer(
     """Profile data and print a draft ODCS contract for a person to review."""
     if sample_rows is not None and sample_rows < 1:
         raise UsageError("--sample-rows must be at least 1")
+    # Imported here: `dataward run` (every scheduled job) need not load the profiler.
+    from dataward.contract.infer import infer_contract
+
     text = infer_contract(data, table_name=table, sample_rows=sample_rows)
     if output is None:
         sys.stdout.write(text)
@@ -59,6 +60,8 @@ def diff(
     """Classify every change as breaking or not; exit 1 when one breaks the mode."""
     if output not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {output!r}")
+    from dataward.contract.diff import breaking_changes, diff_contracts
+
     changes = diff_contracts(load_contract(old), load_contract(new), mode)
     breaking = breaking_changes(changes)
     if output == "json":
