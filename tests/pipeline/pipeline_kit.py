@@ -347,6 +347,16 @@ def make_project(
     return project
 
 
+def orders_csv(rows: int, changed_every: int | None = None) -> str:
+    """order_id, amount, status for `rows` orders; with `changed_every`, every n-th
+    amount differs (one cent more) from the same call without it."""
+    lines = ["order_id,amount,status"]
+    for i in range(rows):
+        cents = (i + (1 if changed_every and i % changed_every == 0 else 0)) % 100
+        lines.append(f"{i},{i % 1000}.{cents:02d},{'paid' if i % 3 else 'new'}")
+    return "\n".join(lines) + "\n"
+
+
 def assert_accounted(counts: Any) -> None:
     """extracted = rejected + duplicates_dropped + inserted + updated + unchanged."""
     c = counts if isinstance(counts, dict) else counts.as_dict()

@@ -9,18 +9,12 @@ import os
 import signal
 
 import pytest
-from pipeline_kit import PER_RUN, assert_accounted
+from pipeline_kit import PER_RUN, assert_accounted, orders_csv
 
 ROWS = 300_000
 
 
-def _csv(rows: int, changed_every: int | None) -> str:
-    """order_id, amount, status; with `changed_every`, every n-th amount differs."""
-    lines = ["order_id,amount,status"]
-    for i in range(rows):
-        cents = (i + (1 if changed_every and i % changed_every == 0 else 0)) % 100
-        lines.append(f"{i},{i % 1000}.{cents:02d},{'paid' if i % 3 else 'new'}")
-    return "\n".join(lines) + "\n"
+_csv = orders_csv
 
 
 def _kill_at(project, stage: str) -> str:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from pipeline_kit import PER_RUN, ProjectDir, assert_accounted, make_project
+from pipeline_kit import PER_RUN, ProjectDir, assert_accounted, make_project, orders_csv
 
 from dataward.project.config import load_project
 from dataward.warehouse import project_warehouse
@@ -26,12 +26,7 @@ pytestmark = pytest.mark.postgres_only
 ROWS = 300_000
 
 
-def _csv(rows: int, changed_every: int | None) -> str:
-    lines = ["order_id,amount,status"]
-    for i in range(rows):
-        cents = (i + (1 if changed_every and i % changed_every == 0 else 0)) % 100
-        lines.append(f"{i},{i % 1000}.{cents:02d},{'paid' if i % 3 else 'new'}")
-    return "\n".join(lines) + "\n"
+_csv = orders_csv
 
 
 V1 = _csv(ROWS, None)
@@ -176,12 +171,13 @@ def test_kill_9_at_any_point_of_the_load(loaded, point):
     assert project.content_hash(exclude=PER_RUN) == expected
 
 
-def test_the_backend_terminated_mid_load_fails_the_run_cleanly(loaded):
+@pytest.mark.parametrize("point", ["copy", "merge"])
+def test_the_backend_terminated_mid_load_fails_the_run_cleanly(loaded, point):
     project, before, expected = loaded
     run = _Run(project)
-    watching = _running_statement(DURING_MERGE)(project)
-    _wait_for(watching, "the merge statement on the server")
-    (pid, _), *_ = [b for b in _dataward_backends(project) if re.match(DURING_MERGE, b[1], re.I)]
+    pattern = {"copy": DURING_COPY, "merge": DURING_MERGE}[point]
+    _wait_for(_running_statement(pattern)(project), f"the {point} statement on the server")
+    (pid, _), *_ = [b for b in _dataward_backends(project) if re.match(pattern, b[1], re.I)]
     assert project.query("SELECT pg_terminate_backend(?)", [pid])[0][0] is True
     code = run.finish()
     stderr = "".join(run.stderr)

@@ -18,7 +18,7 @@ The before-state of every row updated or deleted goes to dataward.changes first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dataward.checks import Check, CheckKind, Scope
@@ -149,9 +149,13 @@ class LoadPlan:
         )
         self.counts.duplicates_dropped += max(dropped, 0)
 
-    def resolve_unique_columns(self, checks: Sequence[Check]) -> None:
+    def resolve_unique_columns(
+        self, checks: Sequence[Check], held_elsewhere: Callable[[Check], str] | None = None
+    ) -> None:
         """A `unique` column other than the key: a value held by two staged rows, or by a
-        row of the table under another key, rejects the staged rows."""
+        row of the table under another key, rejects the staged rows. `held_elsewhere`
+        gives, for a check, the condition (over staged alias `s`) that the table holds the
+        value under another key, when the table is not reachable from here."""
         for check in checks:
             if check.kind is not CheckKind.UNIQUE or check.scope is not Scope.ROW:
                 continue
@@ -162,21 +166,31 @@ class LoadPlan:
             cols = check.columns
             present = " AND ".join(f"s.{self.q(c)} IS NOT NULL" for c in cols)
             same = " AND ".join(f"o.{self.q(c)} = s.{self.q(c)}" for c in cols)
-            other_key = (
-                " OR ".join(f"o.{self.q(k)} IS DISTINCT FROM s.{self.q(k)}" for k in self.key)
-                if self.key
-                else "o.rowid <> s.rowid"
-            )
             in_batch = f"EXISTS (SELECT 1 FROM temp.{STAGE} o WHERE {same} AND o.rowid <> s.rowid)"
-            in_table = f"EXISTS (SELECT 1 FROM {self.t} o WHERE {same} AND ({other_key}))"
+            if held_elsewhere is not None:
+                in_table = held_elsewhere(check)
+            else:
+                other_key = (
+                    " OR ".join(f"o.{self.q(k)} IS DISTINCT FROM s.{self.q(k)}" for k in self.key)
+                    if self.key
+                    else "o.rowid <> s.rowid"
+                )
+                in_table = f"EXISTS (SELECT 1 FROM {self.t} o WHERE {same} AND ({other_key}))"
             shown = " || ',' || ".join(f"s.{self.q(c)}::VARCHAR" for c in cols)
             self._reject(
                 f"{present} AND ({in_batch} OR {in_table})",
                 self._reason(check.id, ",".join(cols), shown, _lit(check.message)),
             )
 
-    def resolve_foreign_keys(self, checks: Sequence[Check], parent_exists) -> None:
-        """Relationship checks against the parent tables as they are in the warehouse."""
+    def resolve_foreign_keys(
+        self,
+        checks: Sequence[Check],
+        parent_exists: Callable[[str], bool],
+        orphaned: Callable[[Check], str] | None = None,
+    ) -> None:
+        """Relationship checks against the parent tables as they are in the warehouse.
+        `orphaned` gives, for a check, the condition (over staged alias `s`) that the
+        parent has no row for the value, when the parent is not reachable from here."""
         for check in checks:
             if check.kind is not CheckKind.FOREIGN_KEY:
                 continue
@@ -192,12 +206,17 @@ class LoadPlan:
                     raise ContractError(message)
                 self.warnings.append(message)
                 continue
-            refs = check.referenced_columns or ()
             present = " AND ".join(f"s.{self.q(c)} IS NOT NULL" for c in check.columns)
-            match = " AND ".join(
-                f"p.{self.q(r)} = s.{self.q(c)}" for c, r in zip(check.columns, refs, strict=True)
-            )
-            orphan = f"{present} AND NOT EXISTS (SELECT 1 FROM {self.q(parent)} p WHERE {match})"
+            if orphaned is not None:
+                missing = orphaned(check)
+            else:
+                refs = check.referenced_columns or ()
+                match = " AND ".join(
+                    f"p.{self.q(r)} = s.{self.q(c)}"
+                    for c, r in zip(check.columns, refs, strict=True)
+                )
+                missing = f"NOT EXISTS (SELECT 1 FROM {self.q(parent)} p WHERE {match})"
+            orphan = f"{present} AND {missing}"
             shown = " || ',' || ".join(f"s.{self.q(c)}::VARCHAR" for c in check.columns)
             if check.severity is Severity.ERROR:
                 self._reject(

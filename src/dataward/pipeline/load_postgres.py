@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 import polars as pl
 from psycopg import sql
 
-from dataward.checks import Check, CheckKind, Scope
+from dataward.checks import Check
 from dataward.checks.sql_render import sql_type, storage_type
-from dataward.contract.model import Severity, Table
+from dataward.contract.model import Table
 from dataward.contract.types import TypeKind
 from dataward.errors import ContractError
 from dataward.pipeline.ledger import Counts
@@ -42,7 +42,6 @@ from dataward.pipeline.row_hash import HASH_COLUMN, duckdb_row_hash
 from dataward.pipeline.schema import LINEAGE, LOADED_AT_COLUMN, RUN_COLUMN, target_ddl
 from dataward.sources import ROW_COLUMN, SOURCE_COLUMN
 from dataward.warehouse.base import LEDGER_SCHEMA
-from dataward.warehouse.pg_copy import copy_batches, create_temp_table
 from dataward.warehouse.postgres import PostgresWarehouse
 
 KEYS = "dw_keys"
@@ -72,9 +71,9 @@ class PostgresLoadPlan:
     recheck: bool = False
     counts: Counts = field(default_factory=Counts)
     warnings: list[str] = field(default_factory=list)
-    classified: bool = False
-    states: dict[str, int] = field(default_factory=dict)
-    _now: object = None  # the server's transaction time, once asked
+    classified: bool = field(default=False, init=False)
+    states: dict[str, int] = field(default_factory=dict, init=False)
+    _now: object = field(default=None, init=False)  # the server's transaction time
 
     def __post_init__(self) -> None:
         # The staged batch is resolved where it is, by the DuckDB plan's own statements.
@@ -129,8 +128,7 @@ class PostgresLoadPlan:
     def _ship(self, name: str, select_sql: str, params: Sequence[object] = ()) -> int:
         """A staging query's rows into the server's temporary table `name`."""
         reader = self.wh.staging.reader(select_sql, params)
-        create_temp_table(self.wh.conn, name, reader.schema, self._wire_overrides())
-        return copy_batches(self.wh.conn, _id(name), reader.schema.names, reader.schema, reader)
+        return self.wh.copy_in(name, reader, temporary_types=self._wire_overrides())
 
     def _wire(self, name: str, alias: str = "s") -> str:
         """A staged column as it travels: in the binary form of its target type. A UUID
@@ -210,110 +208,60 @@ class PostgresLoadPlan:
         self.local.resolve_duplicate_keys()
 
     def resolve_unique_columns(self, checks: Sequence[Check]) -> None:
-        """A `unique` column other than the key: two staged rows with one value, or a row
-        of the target with the value under another key, reject the staged rows."""
-        for check in checks:
-            if check.kind is not CheckKind.UNIQUE or check.scope is not Scope.ROW:
-                continue
-            if check.severity is not Severity.ERROR or tuple(check.columns) == tuple(self.key):
-                continue
-            cols = list(check.columns)
-            staging = self.wh.staging
-            q = staging.quote
-            present = " AND ".join(f"s.{q(c)} IS NOT NULL" for c in cols)
-            same = " AND ".join(f"o.{q(c)} = s.{q(c)}" for c in cols)
-            in_batch = f"EXISTS (SELECT 1 FROM temp.{STAGE} o WHERE {same} AND o.rowid <> s.rowid)"
-            # The values held in the target under another key come back from the server.
-            ship = [*cols, *self.key] if self.key else cols
-            held = " AND ".join(f"{q(c)} IS NOT NULL" for c in cols)
-            self._ship(
-                "dw_unique",
-                f"SELECT DISTINCT {', '.join(q(n) for n in ship)} FROM temp.{STAGE} WHERE {held}",
+        self.local.resolve_unique_columns(checks, held_elsewhere=self._held_under_another_key)
+
+    def _held_under_another_key(self, check: Check) -> str:
+        """The staged values of a unique column go to the server with their keys; those
+        the target holds under another key come back (staging table dw_taken)."""
+        q = self.wh.staging.quote
+        cols = list(check.columns)
+        held = " AND ".join(f"s.{q(c)} IS NOT NULL" for c in cols)
+        wired = ", ".join(self._wire(n) for n in dict.fromkeys([*cols, *self.key]))
+        self._ship("dw_unique", f"SELECT DISTINCT {wired} FROM temp.{STAGE} s WHERE {held}")
+        other_key = (
+            sql.SQL(" OR ").join(
+                sql.SQL("o.{} IS DISTINCT FROM u.{}").format(_id(k), _id(k)) for k in self.key
             )
-            other_key = (
-                sql.SQL(" OR ").join(
-                    sql.SQL("o.{} IS DISTINCT FROM {}").format(_id(k), self._typed("u", k))
-                    for k in self.key
-                )
-                if self.key
-                else sql.SQL("TRUE")
-            )
-            taken = sql.SQL("SELECT DISTINCT {} FROM {} u JOIN {} o ON {} WHERE {}").format(
-                self._as_text("u", cols),
-                _id("dw_unique"),
-                self.t,
-                sql.SQL(" AND ").join(
-                    sql.SQL("o.{} = {}").format(_id(c), self._typed("u", c)) for c in cols
-                ),
-                other_key,
-            )
-            self._fetch_to_staging("dw_taken", taken, {c: self._duckdb_type(c) for c in cols})
-            in_table = f"EXISTS (SELECT 1 FROM temp.dw_taken o WHERE {same})"
-            shown = " || ',' || ".join(f"s.{q(c)}::VARCHAR" for c in cols)
-            self.local._reject(
-                f"{present} AND ({in_batch} OR {in_table})",
-                self.local._reason(check.id, ",".join(cols), shown, _lit(check.message)),
-            )
+            if self.key
+            else sql.SQL("TRUE")
+        )
+        taken = sql.SQL("SELECT DISTINCT {} FROM {} u JOIN {} o ON {} WHERE {}").format(
+            self._as_text("u", cols),
+            _id("dw_unique"),
+            self.t,
+            sql.SQL(" AND ").join(sql.SQL("o.{} = u.{}").format(_id(c), _id(c)) for c in cols),
+            other_key,
+        )
+        self._fetch_to_staging("dw_taken", taken, {c: self._duckdb_type(c) for c in cols})
+        same = " AND ".join(f"o.{q(c)} = s.{q(c)}" for c in cols)
+        return f"EXISTS (SELECT 1 FROM temp.dw_taken o WHERE {same})"
 
     def resolve_foreign_keys(self, checks: Sequence[Check], parent_exists) -> None:
-        """Relationship checks against the parent tables on the server: the batch's
-        distinct values go there, the ones no parent row has come back."""
-        for check in checks:
-            if check.kind is not CheckKind.FOREIGN_KEY:
-                continue
-            parent = check.referenced_table or ""
-            if not parent_exists(parent):
-                message = (
-                    f"{check.id}: the referenced table {parent!r} is not in the warehouse "
-                    "yet; load it first (`dataward run` orders pipelines by their keys)"
-                )
-                if check.severity is Severity.ERROR:
-                    raise ContractError(message)
-                self.warnings.append(message)
-                continue
-            cols = list(check.columns)
-            refs = list(check.referenced_columns or ())
-            staging = self.wh.staging
-            q = staging.quote
-            present = " AND ".join(f"{q(c)} IS NOT NULL" for c in cols)
-            distinct = ", ".join(q(c) for c in cols)
-            self._ship("dw_fk", f"SELECT DISTINCT {distinct} FROM temp.{STAGE} WHERE {present}")
-            orphans = sql.SQL(
-                "SELECT {} FROM {} f WHERE NOT EXISTS (SELECT 1 FROM {} p WHERE {})"
-            ).format(
-                self._as_text("f", cols),
-                _id("dw_fk"),
-                _id(parent),
-                sql.SQL(" AND ").join(
-                    sql.SQL("p.{} = {}").format(_id(r), self._typed("f", c))
-                    for c, r in zip(cols, refs, strict=True)
-                ),
-            )
-            self._fetch_to_staging("dw_orphans", orphans, {c: self._duckdb_type(c) for c in cols})
-            match = " AND ".join(f"o.{q(c)} = s.{q(c)}" for c in cols)
-            orphan = " AND ".join(f"s.{q(c)} IS NOT NULL" for c in cols) + (
-                f" AND EXISTS (SELECT 1 FROM temp.dw_orphans o WHERE {match})"
-            )
-            shown = " || ',' || ".join(f"s.{q(c)}::VARCHAR" for c in cols)
-            if check.severity is Severity.ERROR:
-                self.local._reject(
-                    orphan,
-                    self.local._reason(check.id, ",".join(cols), shown, _lit(check.message)),
-                )
-                continue
-            counted = staging.rows(
-                f"SELECT {shown} AS v, count(*) AS n FROM temp.{STAGE} s WHERE {orphan} "
-                "GROUP BY 1 ORDER BY n DESC, v"
-            )
-            if counted:
-                rows = sum(int(n) for _, n in counted)
-                shown_values = ", ".join(f"{v} ({n})" for v, n in counted[:10])
-                more = f", and {len(counted) - 10} more" if len(counted) > 10 else ""
-                self.warnings.append(
-                    f"{check.id} (warning): {rows} row(s) point to no row of {parent}: "
-                    f"{len(counted)} value(s), most frequent {shown_values}{more}; "
-                    "loaded anyway"
-                )
+        self.local.resolve_foreign_keys(checks, parent_exists, orphaned=self._without_parent)
+
+    def _without_parent(self, check: Check) -> str:
+        """The batch's distinct values go to the server; the ones no row of the parent
+        table has come back (staging table dw_orphans)."""
+        q = self.wh.staging.quote
+        cols = list(check.columns)
+        refs = list(check.referenced_columns or ())
+        present = " AND ".join(f"s.{q(c)} IS NOT NULL" for c in cols)
+        wired = ", ".join(self._wire(c) for c in cols)
+        self._ship("dw_fk", f"SELECT DISTINCT {wired} FROM temp.{STAGE} s WHERE {present}")
+        orphans = sql.SQL(
+            "SELECT {} FROM {} f WHERE NOT EXISTS (SELECT 1 FROM {} p WHERE {})"
+        ).format(
+            self._as_text("f", cols),
+            _id("dw_fk"),
+            _id(check.referenced_table or ""),
+            sql.SQL(" AND ").join(
+                sql.SQL("p.{} = f.{}").format(_id(r), _id(c))
+                for c, r in zip(cols, refs, strict=True)
+            ),
+        )
+        self._fetch_to_staging("dw_orphans", orphans, {c: self._duckdb_type(c) for c in cols})
+        match = " AND ".join(f"o.{q(c)} = s.{q(c)}" for c in cols)
+        return f"EXISTS (SELECT 1 FROM temp.dw_orphans o WHERE {match})"
 
     def resolve_changed_events(self) -> None:
         if self.mode != "append" or not self.key:
@@ -423,8 +371,7 @@ class PostgresLoadPlan:
         """An empty target takes the staged rows straight from COPY: every row is new,
         and the server checks the key and the constraints as they arrive."""
         select, params = self._row_select()
-        reader = self.wh.staging.reader(select, params)
-        return copy_batches(self.wh.conn, self.t, reader.schema.names, reader.schema, reader)
+        return self.wh.copy_in(self.target, self.wh.staging.reader(select, params))
 
     # ------------------------------------------------------------ modes
 
@@ -511,9 +458,8 @@ class PostgresLoadPlan:
             "row_key, state FROM before RETURNING 1), "
             "written AS (INSERT INTO {t} ({cols}) SELECT {values} FROM {rows} s "
             "ON CONFLICT ({key}) DO UPDATE SET {assignments} WHERE {rewritten} "
-            "RETURNING (xmax = 0) AS inserted) "
-            "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), "
-            "(SELECT count(*) FROM logged) FROM written"
+            "RETURNING 1) "
+            "SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM logged)"
         ).format(
             key_json=key_json,
             state_json=state_json,
@@ -533,12 +479,11 @@ class PostgresLoadPlan:
         )
         row = self.wh.first_row(statement)
         assert row is not None
-        inserted, updated, logged = (int(v) for v in row)
-        if logged != updated:
-            self.warnings.append(
-                f"{updated} rows updated but {logged} before-states recorded"
-            )  # VERIFY's accounting fails the run on any such difference
-        return inserted, updated
+        # The rows written are the inserted plus the updated; the updated are exactly those
+        # whose before-state was recorded (the same condition, in the same snapshot).
+        # Telling them apart by xmax would not work through a partitioned table.
+        written, updated = (int(v) for v in row)
+        return written - updated, updated
 
     def _delete_returning(self, where: sql.Composable, op: str = "delete") -> int:
         """DELETE rows of the target, their before-states recorded by the same statement."""
@@ -577,6 +522,10 @@ class PostgresLoadPlan:
             self._rewrite_changed_partitions()
             return
         self._classify()
+        children = self._swappable_partitions()
+        if children is not None:
+            self._swap_partitions(children)
+            return
         gone = sql.SQL("{} AND NOT EXISTS (SELECT 1 FROM {} k WHERE {})").format(
             self._in_batch_partitions("t"),
             _id(KEYS),
@@ -589,6 +538,178 @@ class PostgresLoadPlan:
             inserted, updated = self._upsert()
             self.counts.inserted += inserted
             self.counts.updated += updated
+
+    # ------------------------------------------------------------ native partitions
+
+    def _swappable_partitions(self) -> dict[str | None, str | None] | None:
+        """When the target is natively partitioned (PARTITION BY LIST on the partition
+        column) and each of the batch's values that already has rows lives in a
+        partition of that one value: {value as text: that partition, or None when the
+        value has no rows yet}. None when the batch cannot be loaded by swapping."""
+        part = self.partition or ""
+        found = self.wh.first_row(
+            "SELECT p.partstrat, p.partnatts, a.attname FROM pg_partitioned_table p "
+            "JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0] "
+            "WHERE p.partrelid = to_regclass(?)",
+            [self.wh.quote(self.target)],
+        )
+        if not found or found[0] != "l" or found[1] != 1 or found[2] != part:
+            return None
+        q = self.wh.staging.quote
+        values = [
+            v
+            for (v,) in self.wh.staging.rows(
+                f"SELECT DISTINCT CAST({q(part)} AS VARCHAR) FROM temp.{STAGE}"
+            )
+        ]
+        children: dict[str, str | None] = {}
+        for value in values:
+            holders = self.wh.rows(
+                sql.SQL(
+                    "SELECT c.relname, c.relkind, pg_get_expr(c.relpartbound, c.oid), "
+                    "pg_get_partition_constraintdef(c.oid) FROM (SELECT DISTINCT t.tableoid AS "
+                    "holder FROM {t} t WHERE t.{p} IS NOT DISTINCT FROM CAST({v} AS {kind})) h "
+                    "JOIN pg_class c ON c.oid = h.holder"
+                ).format(t=self.t, p=_id(part), v=sql.Literal(value), kind=self._pg_type(part))
+            )
+            if not holders:
+                children[value] = None
+                continue
+            if len(holders) != 1:
+                return None  # rows of one value in several partitions: not a list of values
+            name, kind, bound, constraint = holders[0]
+            # A partition of exactly this value: not DEFAULT, not a list of several values,
+            # not partitioned further (its constraint reads `col = value`).
+            if kind != "r" or bound == "DEFAULT" or "ANY (ARRAY" in (constraint or ""):
+                return None
+            children[value] = str(name)
+        return children
+
+    def _swap_partitions(self, children: dict[str | None, str | None]) -> None:
+        """Each of the batch's partitions is rebuilt beside the one it replaces (its
+        unchanged rows kept with their lineage, the new and changed rows added) and
+        swapped in by DETACH and ATTACH; the replaced partition is kept, renamed."""
+        new, changed = self.states.get("new", 0), self.states.get("changed", 0)
+        self._ship_rows(only_classified=True)
+        key_json, state_json = self._before_json("t")
+        in_batch = sql.SQL("EXISTS (SELECT 1 FROM {} k WHERE {})").format(
+            _id(KEYS), self._match("t", "k", list(self.key), cast_right=True)
+        )
+        rewritten = sql.SQL("EXISTS (SELECT 1 FROM {} r WHERE {})").format(
+            _id(ROWS), self._match("t", "r", list(self.key), cast_right=True)
+        )
+        for value, child in children.items():
+            if child is None:
+                continue  # no rows of this value yet: the upsert below adds them
+            for op, where in (
+                ("delete", sql.SQL("NOT {}").format(in_batch)),
+                ("update", rewritten),
+            ):
+                found = self.wh.execute(
+                    sql.SQL(
+                        "INSERT INTO {} SELECT {}, {}, {}, {}, {}, {} FROM {} t WHERE {}"
+                    ).format(
+                        _id(LEDGER_SCHEMA, "changes"),
+                        sql.Literal(self.run_id),
+                        sql.Literal(self.run_seq),
+                        sql.Literal(self.target),
+                        sql.Literal(op),
+                        key_json,
+                        state_json,
+                        _id(child),
+                        where,
+                    )
+                )
+                if op == "delete":
+                    self.counts.deleted += max(found, 0)
+            built = f"{child}__dw_new"[:63]
+            version = f"{child}__dw_v{self.run_seq}"[:63]
+            everything = [*self.columns, *LINEAGE]
+            self.wh.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_id(built)))
+            self.wh.execute(
+                sql.SQL(
+                    "CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+                ).format(_id(built), self.t)
+            )
+            self.wh.execute(
+                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} t WHERE {} AND NOT {}").format(
+                    _id(built),
+                    _list(everything),
+                    _list(everything, "t"),
+                    _id(child),
+                    in_batch,
+                    rewritten,
+                )
+            )
+            self.wh.execute(
+                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s WHERE {}").format(
+                    _id(built),
+                    _list(everything),
+                    _list(everything, "s"),
+                    _id(ROWS),
+                    self._of_value(value),
+                )
+            )
+            old_indexes = self._partition_indexes(child)
+            self.wh.execute(
+                sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(self.t, _id(child))
+            )
+            self.wh.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(_id(child), _id(version)))
+            self.wh.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(_id(built), _id(child)))
+            self.wh.execute(
+                sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES IN ({})").format(
+                    self.t, _id(child), sql.Literal(value)
+                )
+            )
+            # The indexes ATTACH made are named after the table's build name: they take
+            # the replaced partition's names (which move to its kept version).
+            for parent_index, built_name in self._partition_indexes(child).items():
+                old_name = old_indexes.get(parent_index)
+                if old_name is None:
+                    continue
+                self.wh.execute(
+                    sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                        _id(old_name), _id(f"{old_name}__dw_v{self.run_seq}"[:63])
+                    )
+                )
+                self.wh.execute(
+                    sql.SQL("ALTER INDEX {} RENAME TO {}").format(_id(built_name), _id(old_name))
+                )
+            self._drop_old_versions(prefix=f"{child}__dw_v")
+        # Rows of values that had none yet go in through the parent.
+        fresh = [v for v, child in children.items() if child is None]
+        if fresh:
+            self.wh.execute(
+                sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} s WHERE {}").format(
+                    self.t,
+                    _list([*self.columns, *LINEAGE]),
+                    _list([*self.columns, *LINEAGE], "s"),
+                    _id(ROWS),
+                    sql.SQL(" OR ").join(self._of_value(v) for v in fresh),
+                )
+            )
+        self.counts.inserted += new
+        self.counts.updated += changed
+        self.counts.unchanged += self.states.get("same", 0)
+
+    def _of_value(self, value: str | None) -> sql.Composed:
+        """A shipped row (alias `s`) of partition `value` (its staging text form)."""
+        part = self.partition or ""
+        return sql.SQL("s.{} IS NOT DISTINCT FROM CAST({} AS {})").format(
+            _id(part), sql.Literal(value), self._pg_type(part)
+        )
+
+    def _partition_indexes(self, table: str) -> dict[int, str]:
+        """{the partitioned index it belongs to: index name} for a partition's indexes."""
+        return {
+            int(parent): str(name)
+            for parent, name in self.wh.rows(
+                "SELECT i.inhparent::bigint, c.relname FROM pg_index x JOIN pg_class c ON "
+                "c.oid = x.indexrelid JOIN pg_inherits i ON i.inhrelid = x.indexrelid "
+                "WHERE x.indrelid = to_regclass(?)",
+                [self.wh.quote(table)],
+            )
+        }
 
     def _rewrite_changed_partitions(self) -> None:
         """Without a key a partition is compared as a multiset of row hashes (on the
@@ -728,16 +849,12 @@ class PostgresLoadPlan:
         )
         return str(row[0]) if row else None
 
-    def _drop_old_versions(self) -> None:
-        prefix = f"{self.target}__dw_v"
+    def _drop_old_versions(self, prefix: str | None = None) -> None:
+        prefix = prefix or f"{self.target}__dw_v"
         versions = [n for n in self.wh.tables_starting_with(prefix) if n[len(prefix) :].isdigit()]
         versions.sort(key=lambda n: int(n[len(prefix) :]))
         for name in versions[: max(0, len(versions) - self.keep_versions)]:
             self.wh.execute(sql.SQL("DROP TABLE {}").format(_id(name)))
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _hash_fingerprint() -> sql.Composed:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+import pyarrow as pa
 from psycopg import sql
 from psycopg.types.string import TextLoader
 
@@ -180,13 +181,35 @@ class PostgresWarehouse(Warehouse):
         except psycopg.Error as exc:
             raise self._error(exc) from None
 
+    def copy_in(
+        self,
+        table: str,
+        reader: pa.RecordBatchReader,
+        *,
+        temporary_types: dict[str, str] | None = None,
+    ) -> int:
+        """Binary COPY of `reader`'s batches into `table`, by column name. With
+        `temporary_types`, `table` is first made anew as a temporary table shaped like
+        the batches (those columns taking the named types). The row count."""
+        try:
+            if temporary_types is not None:
+                create_temp_table(self.conn, table, reader.schema, temporary_types)
+            return copy_batches(
+                self.conn, sql.Identifier(table), reader.schema.names, reader.schema, reader
+            )
+        except psycopg.Error as exc:
+            raise self._error(exc) from None
+        finally:
+            # A staging query left open would keep the staging connection from rolling back.
+            reader.close()
+
     def copy_from_staging(
         self, select_sql: str, params: Sequence[Any], table: str, columns: Sequence[str]
     ) -> int:
         schema, _, name = table.rpartition(".")
-        reader = self.staging.reader(select_sql, params)
         live = {c.name: c.type for c in self.live_columns(name, schema or None) or []}
         wire = "dw_copy_" + name
+        reader = self.staging.reader(select_sql, params)
         try:
             create_temp_table(self.conn, wire, reader.schema)
             count = copy_batches(
@@ -208,6 +231,8 @@ class PostgresWarehouse(Warehouse):
             self.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(wire)))
         except psycopg.Error as exc:
             raise self._error(exc) from None
+        finally:
+            reader.close()
         return count
 
     # ----------------------------------------------------------- catalog
