@@ -1,6 +1,6 @@
-"""A duplicate key's first occurrence is read again from the source, not kept in memory:
-the rejects file holds it exactly as the file wrote it, with its file, record and line,
-for every format, across batches and files."""
+"""A duplicate key's first occurrence is reported exactly as the file wrote it, with its
+file, record and line, for every format, across batches and files: read again from a text
+file by its line, kept (in memory, or spilled) from a Parquet file."""
 
 from __future__ import annotations
 
@@ -149,7 +149,8 @@ def test_ndjson_keeps_the_text_of_each_value(tmp_path):
     ]
 
 
-def test_parquet_by_record_number(tmp_path):
+@pytest.mark.parametrize("memory_budget", [512 << 20, 0], ids=["kept-in-memory", "spilled"])
+def test_parquet_batches_are_kept_and_give_the_first_occurrence(tmp_path, memory_budget):
     path = tmp_path / "a.parquet"
     pq.write_table(
         pa.table(
@@ -162,7 +163,7 @@ def test_parquet_by_record_number(tmp_path):
         path,
         row_group_size=2,
     )
-    found = _validate(tmp_path, path)
+    found = _validate(tmp_path, path, memory_budget=memory_budget)
     assert [(r["row"], r["line"], r["record"]) for r in found] == [
         (2, None, {"id": "7", "amount": "2.50", "note": "first"}),
         (4, None, {"id": "7", "amount": "9.99", "note": "again"}),

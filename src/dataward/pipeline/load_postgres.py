@@ -485,6 +485,27 @@ class PostgresLoadPlan:
         written, updated = (int(v) for v in row)
         return written - updated, updated
 
+    def _record_before(self, op: str, table: sql.Composable, where: sql.Composable) -> int:
+        """The before-state of `table`'s rows (alias `t`) matching `where`, into the
+        changelog, for a table that is about to be replaced rather than changed in place."""
+        key_json, state_json = self._before_json("t")
+        return max(
+            self.wh.execute(
+                sql.SQL("INSERT INTO {} SELECT {}, {}, {}, {}, {}, {} FROM {} t WHERE {}").format(
+                    _id(LEDGER_SCHEMA, "changes"),
+                    sql.Literal(self.run_id),
+                    sql.Literal(self.run_seq),
+                    sql.Literal(self.target),
+                    sql.Literal(op),
+                    key_json,
+                    state_json,
+                    table,
+                    where,
+                )
+            ),
+            0,
+        )
+
     def _delete_returning(self, where: sql.Composable, op: str = "delete") -> int:
         """DELETE rows of the target, their before-states recorded by the same statement."""
         key_json, state_json = self._before_json("gone")
@@ -591,7 +612,6 @@ class PostgresLoadPlan:
         swapped in by DETACH and ATTACH; the replaced partition is kept, renamed."""
         new, changed = self.states.get("new", 0), self.states.get("changed", 0)
         self._ship_rows(only_classified=True)
-        key_json, state_json = self._before_json("t")
         in_batch = sql.SQL("EXISTS (SELECT 1 FROM {} k WHERE {})").format(
             _id(KEYS), self._match("t", "k", list(self.key), cast_right=True)
         )
@@ -605,21 +625,7 @@ class PostgresLoadPlan:
                 ("delete", sql.SQL("NOT {}").format(in_batch)),
                 ("update", rewritten),
             ):
-                found = self.wh.execute(
-                    sql.SQL(
-                        "INSERT INTO {} SELECT {}, {}, {}, {}, {}, {} FROM {} t WHERE {}"
-                    ).format(
-                        _id(LEDGER_SCHEMA, "changes"),
-                        sql.Literal(self.run_id),
-                        sql.Literal(self.run_seq),
-                        sql.Literal(self.target),
-                        sql.Literal(op),
-                        key_json,
-                        state_json,
-                        _id(child),
-                        where,
-                    )
-                )
+                found = self._record_before(op, _id(child), where)
                 if op == "delete":
                     self.counts.deleted += max(found, 0)
             built = f"{child}__dw_new"[:63]
@@ -789,21 +795,8 @@ class PostgresLoadPlan:
             if self.key
             else sql.SQL("FALSE")
         )
-        key_json, state_json = self._before_json("t")
         for op, where in (("delete", gone), ("update", changed_where)):
-            self.wh.execute(
-                sql.SQL("INSERT INTO {} SELECT {}, {}, {}, {}, {}, {} FROM {} t WHERE {}").format(
-                    _id(LEDGER_SCHEMA, "changes"),
-                    sql.Literal(self.run_id),
-                    sql.Literal(self.run_seq),
-                    sql.Literal(self.target),
-                    sql.Literal(op),
-                    key_json,
-                    state_json,
-                    self.t,
-                    where,
-                )
-            )
+            self._record_before(op, self.t, where)
         version = f"{self.target}__dw_v{self.run_seq}"
         new_name = f"{self.target}__dw_new"
         self.wh.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(_id(new_name)))

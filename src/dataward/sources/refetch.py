@@ -1,5 +1,5 @@
-"""Read chosen records of a file again: by the line they start on (CSV, NDJSON) or their
-record number (Parquet), with the values exactly as the batch reader gave them.
+"""Read chosen records of a text file again (CSV, NDJSON), by the line they start on, with
+the values exactly as the batch reader gave them.
 
 Uniqueness is known only once every key has been seen, so the first occurrence of a
 repeated key has usually been passed over. Reading those few records again costs one
@@ -33,23 +33,22 @@ _CHUNK = 4 << 20
 
 
 def refetch(data: DataFile, wanted: pl.DataFrame) -> pl.DataFrame:
-    """The records of `data` at `wanted`'s record numbers (`_dw_source_row`) and, for
-    text formats, start lines (`_dw_source_line`), with every location column."""
+    """The records of `data` at `wanted`'s record numbers (`_dw_source_row`) and start
+    lines (`_dw_source_line`), with every location column."""
     if data.compression is not None:
         with _decompressed(data) as plain:
             return refetch(plain, wanted)
+    if data.format not in ("csv", "ndjson"):
+        raise ValueError(f"records are read again by line, and {data.format} has none")
     wanted = wanted.select(ROW_COLUMN, LINE_COLUMN).unique().sort(ROW_COLUMN)
-    if data.format == "parquet":
-        frame = _parquet_rows(data, wanted[ROW_COLUMN])
-    else:
-        records = (
-            _csv_records(data, wanted[LINE_COLUMN].to_list())
-            if data.format == "csv"
-            else _ndjson_records(data, wanted[LINE_COLUMN].to_list())
-        )
-        frame = pl.DataFrame(records, schema=dict.fromkeys(records, pl.String))
-        if frame.height == wanted.height:
-            frame = frame.with_columns(wanted[ROW_COLUMN], wanted[LINE_COLUMN])
+    records = (
+        _csv_records(data, wanted[LINE_COLUMN].to_list())
+        if data.format == "csv"
+        else _ndjson_records(data, wanted[LINE_COLUMN].to_list())
+    )
+    frame = pl.DataFrame(records, schema=dict.fromkeys(records, pl.String))
+    if frame.height == wanted.height:
+        frame = frame.with_columns(wanted[ROW_COLUMN], wanted[LINE_COLUMN])
     if frame.height != wanted.height:
         raise SourceError(
             "the file changed while it was read: records found at first are gone",
@@ -139,14 +138,3 @@ def _ndjson_records(data: DataFile, lines: list[int]) -> dict[str, list[str | No
     for record in records:
         names.update(dict.fromkeys(record))
     return {name: [json_text(r.get(name)) for r in records] for name in names}
-
-
-def _parquet_rows(data: DataFile, rows: pl.Series) -> pl.DataFrame:
-    return (
-        pl.scan_parquet(data.path)
-        .with_row_index(ROW_COLUMN, offset=1)
-        .with_columns(pl.col(ROW_COLUMN).cast(pl.Int64))
-        .filter(pl.col(ROW_COLUMN).is_in(rows.implode()))
-        .collect()
-        .with_columns(pl.lit(None, dtype=pl.Int64).alias(LINE_COLUMN))
-    )
