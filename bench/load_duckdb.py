@@ -28,44 +28,31 @@ not run now. Until `dataward run` exists, dataward is reported as not available.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
-import threading
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import load_common as common
 from machine import machine_info
-from orders_spec import COLUMNS
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-RESULTS = BENCH / "results"
-DATA_DIR = BENCH / "data"
-RUNS_DIR = DATA_DIR / "load_runs"
-CONTRACT = BENCH / "orders.odcs.yaml"
-VENV_BIN = Path(sys.executable).parent
-DATAWARD_EXE = VENV_BIN / "dataward"  # --dataward-exe overrides
+ROOT = common.BENCH.parent
+RUNS_DIR = common.DATA_DIR / "load_runs"
+# dataward.toml's warehouse: a DuckDB file in the project directory.
+WAREHOUSE_URL = "duckdb:///warehouse.duckdb"
 
 TOOLS = ("floor", "dlt-merge", "dlt-upsert", "dataward", "dlt-upsert-skip")
 DEFAULT_TOOLS = ("floor", "dlt-merge", "dlt-upsert", "dataward")
-FLOOR = "floor"
-SCENARIOS = ("first", "same", "changed")
-SCENARIO_TITLES = {
-    "first": "1 first load",
-    "same": "2 identical re-run",
-    "changed": "3 re-run, 1% changed",
-}
+# Progress lines: the longest tool name (dlt-upsert-skip) and a space.
+TOOL_WIDTH = 16
 CHANGED_SHARE = 0.01
 # Bump when the clean / changed files' content changes, so cached files are rebuilt.
 LOAD_DATA_VERSION = 1
-POLL_SECONDS = 0.02
 PACKAGES = ("dataward", "duckdb", "dlt", "pyarrow", "polars", "numpy", "psutil")
 
 # Targets for dataward (the issue's), at the largest row count with dataward results.
@@ -75,9 +62,6 @@ TARGET_SAME_RATIO = 0.2
 TARGET_CHANGED_RATIO = 0.3
 TARGET_RSS_MIB = 1024.0
 
-# The contract columns every tool must load identically.
-CANONICAL_COLUMNS = COLUMNS
-
 
 # --------------------------------------------------------------------------- data
 def data_paths(rows: int) -> dict[str, Path]:
@@ -85,8 +69,8 @@ def data_paths(rows: int) -> dict[str, Path]:
 
     stem = f"load_orders_{rows}_v{orders_data.DATA_VERSION}.{LOAD_DATA_VERSION}"
     return {
-        "clean": DATA_DIR / f"{stem}.clean.parquet",
-        "changed": DATA_DIR / f"{stem}.changed.parquet",
+        "clean": common.DATA_DIR / f"{stem}.clean.parquet",
+        "changed": common.DATA_DIR / f"{stem}.changed.parquet",
     }
 
 
@@ -137,12 +121,12 @@ def prepare_main(rows: int) -> int:
         .alias("status"),
     )
     assert changed.schema == clean.schema, (changed.schema, clean.schema)
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    common.DATA_DIR.mkdir(parents=True, exist_ok=True)
     for name, content in (("clean", clean), ("changed", changed)):
         tmp = files[name].with_name(files[name].name + ".tmp")
         content.write_parquet(tmp, compression="zstd", statistics=True)
         tmp.replace(files[name])  # rename last: a half-written file is never picked up
-    print(f"wrote {rows:,} clean rows and {int(picked.sum()):,} changed -> {DATA_DIR}")
+    print(f"wrote {rows:,} clean rows and {int(picked.sum()):,} changed -> {common.DATA_DIR}")
     return 0
 
 
@@ -154,172 +138,6 @@ def ensure_data(rows: int) -> dict[str, Path]:
     command = [sys.executable, str(Path(__file__).resolve()), "--prepare", str(rows)]
     subprocess.run(command, check=True, cwd=ROOT)
     return files
-
-
-def warm(path: Path) -> None:
-    """Read the file once so every tool starts from the page cache, not the disk."""
-    with path.open("rb") as handle:
-        while handle.read(1 << 24):
-            pass
-
-
-# --------------------------------------------------------------------------- child process
-def vm_hwm_kib(pid: int | str = "self") -> int | None:
-    """A process's resident-set high-water mark (VmHWM), or None once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def child_main(args: argparse.Namespace) -> int:
-    """Run one tool, one scenario, in this fresh process; report as JSON."""
-    start = time.perf_counter()
-    import load_duckdb_peers
-
-    runner = load_duckdb_peers.prepare(args.child)
-    loaded = time.perf_counter()
-    outcome = runner(Path(args.db), Path(args.source), args.scenario, Path(args.workdir))
-    done = time.perf_counter()
-    report = {
-        "import_s": loaded - start,
-        "work_s": done - loaded,
-        "peak_rss_kib": vm_hwm_kib(),
-        **outcome,
-    }
-    Path(args.report).write_text(json.dumps(report))
-    return 0
-
-
-# --------------------------------------------------------------------------- measuring
-class TreeSampler(threading.Thread):
-    """Samples a process tree every POLL_SECONDS from outside.
-
-    Keeps the largest summed RSS of the tree, and the last VmHWM read of the root process
-    (the kernel's own high-water mark: exact up to the last read, at most one poll before
-    the process exits).
-    """
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.peak_tree_bytes = 0
-        self.root_hwm_kib: int | None = None
-        self.samples = 0
-        self._done = threading.Event()
-
-    def run(self) -> None:
-        import psutil
-
-        try:
-            root = psutil.Process(self.pid)
-        except psutil.NoSuchProcess:
-            return
-        while not self._done.is_set():
-            try:
-                members = [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                break
-            total = 0
-            for member in members:
-                with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                    total += member.memory_info().rss
-            hwm = vm_hwm_kib(self.pid)
-            if hwm:  # a zombie's status has no VmHWM: keep the last real one
-                self.root_hwm_kib = hwm
-            self.peak_tree_bytes = max(self.peak_tree_bytes, total)
-            self.samples += 1
-            self._done.wait(POLL_SECONDS)
-
-    def stop(self) -> None:
-        self._done.set()
-        self.join()
-
-
-def measured_process(
-    command: list[str], cwd: Path, log: Path, timeout: float
-) -> tuple[int, float, TreeSampler]:
-    env = dict(os.environ, PYTHONUNBUFFERED="1", RUNTIME__DLTHUB_TELEMETRY="false")
-    with log.open("a") as out:
-        out.write(f"$ {' '.join(command)}  (cwd {cwd})\n")
-        out.flush()
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
-        sampler = TreeSampler(process.pid)
-        sampler.start()
-        try:
-            code = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            code = process.wait()
-        wall = time.perf_counter() - started
-        sampler.stop()
-    return code, wall, sampler
-
-
-def tail(log: Path, lines: int = 12) -> str:
-    return " | ".join(log.read_text(errors="replace").strip().splitlines()[-lines:])
-
-
-def size_of(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return 0
-
-
-# --------------------------------------------------------------------------- dataward
-def dataward_available(exe: Path) -> tuple[bool, str]:
-    if not exe.exists():
-        return False, f"{exe} does not exist"
-    try:
-        result = subprocess.run(
-            [str(exe), "run", "--help"], capture_output=True, text=True, timeout=120
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return False, f"`dataward run --help` failed: {error}"
-    if result.returncode != 0:
-        # Keep the words of typer's boxed error, not the box.
-        text = "".join(c for c in result.stderr or result.stdout if not 0x2500 <= ord(c) < 0x2580)
-        words = " ".join(text.split()).replace("Try 'dataward --help' for help.", "")
-        words = words.split(" Error ", 1)[-1]  # the usage line says nothing here
-        return False, f"`dataward run --help` exited {result.returncode}: {words.strip()}"
-    return True, ""
-
-
-def write_dataward_project(project: Path, source: Path) -> None:
-    (project / "pipelines").mkdir(parents=True, exist_ok=True)
-    (project / "dataward.toml").write_text(
-        '[project]\nname = "bench"\n\n[warehouse]\nurl = "duckdb:///warehouse.duckdb"\n'
-    )
-    point_dataward_at(project, source)
-
-
-def point_dataward_at(project: Path, source: Path) -> None:
-    (project / "pipelines" / "orders.toml").write_text(
-        f'contract = "{CONTRACT}"\ntable = "orders"\nmode = "merge"\n\n'
-        f'[source]\npath = "{source}"\n'
-    )
-
-
-def dataward_last_run(exe: Path, project: Path) -> dict:
-    result = subprocess.run(
-        [str(exe), "runs", "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=project,
-        timeout=300,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"`dataward runs --format json` exited {result.returncode}")
-    runs = json.loads(result.stdout)
-    if not runs:
-        raise RuntimeError("`dataward runs --format json` listed no runs")
-    return runs[0]
 
 
 # --------------------------------------------------------------------------- the table
@@ -352,7 +170,7 @@ def canonical_rows_sql(relation: str) -> str:
         "country": "CAST(country AS VARCHAR)",
         "quantity": "CAST(quantity AS BIGINT)::VARCHAR",
     }
-    parts = ", ".join(f"coalesce({exprs[name]}, '\\N')" for name in CANONICAL_COLUMNS)
+    parts = ", ".join(f"coalesce({exprs[name]}, '\\N')" for name in common.CANONICAL_COLUMNS)
     return f"SELECT order_id, concat_ws(chr(31), {parts}) AS line FROM {relation}"
 
 
@@ -408,14 +226,7 @@ def inspect_table(db: Path) -> dict:
         for schema_name, name in names:
             query = f'SELECT count(*) FROM "{schema_name}"."{name}"'
             tables[f"{schema_name}.{name}"] = con.execute(query).fetchone()[0]
-        return {
-            "relation": relation,
-            "types": {k: v for k, v in types.items() if k in CANONICAL_COLUMNS},
-            "extra_columns": [k for k in types if k not in CANONICAL_COLUMNS],
-            "key": ", ".join(k for (k,) in keys) or "none",
-            "tables": tables,
-            "fingerprint": fingerprint(con, relation),
-        }
+        return common.table_description(relation, types, keys, tables, fingerprint(con, relation))
     finally:
         con.close()
 
@@ -443,22 +254,6 @@ class Run:
     error: str | None = None
 
 
-@dataclass
-class Check:
-    tool: str
-    rows: int
-    repeat: int
-    relation: str = ""
-    types: dict = field(default_factory=dict)
-    extra_columns: list = field(default_factory=list)
-    key: str = ""
-    tables: dict = field(default_factory=dict)
-    fingerprint: str = ""
-    expected: str = ""
-    equal: bool | None = None
-    error: str | None = None
-
-
 def run_scenario(
     tool: str, scenario: str, rows: int, repeat: int, files: dict, workdir: Path, options
 ) -> tuple[Run, Path]:
@@ -466,28 +261,14 @@ def run_scenario(
     source = files["clean" if scenario in ("first", "same") else "changed"]
     log = workdir / f"{scenario}.log"
     if tool == "dataward":
-        project = workdir / "project"
-        if scenario == "first":
-            write_dataward_project(project, source)
-        else:
-            point_dataward_at(project, source)
+        project = common.dataward_project(workdir, scenario, source, WAREHOUSE_URL)
         db = project / "warehouse.duckdb"
         command = [str(options.dataward_exe), "run", "orders"]
-        code, run.wall_s, sampler = measured_process(command, project, log, options.timeout)
-        if code != 0:
-            run.error = f"dataward run exited {code}: {tail(log)}"
-        else:
-            try:
-                last = dataward_last_run(options.dataward_exe, project)
-                run.counts = dict(last.get("counts") or {})
-                changed = ("inserted", "updated", "deleted")
-                run.rows_written = sum(int(run.counts.get(k) or 0) for k in changed)
-                run.written_how = "dataward runs: inserted + updated + deleted"
-            except (RuntimeError, ValueError, OSError, subprocess.TimeoutExpired) as error:
-                run.error = f"cannot read the run's counts: {error}"
-        run.peak_rss_mib = sampler.root_hwm_kib / 1024 if sampler.root_hwm_kib else None
-        run.rss_from = "VmHWM polled"
-        run.side_mib = (size_of(project) - size_of(db) - size_of(wal_of(db))) / 2**20
+        code, run.wall_s, sampler = common.measured_process(command, project, log, options.timeout)
+        common.read_dataward_run(run, code, log, sampler, options.dataward_exe, project)
+        run.side_mib = (
+            common.size_of(project) - common.size_of(db) - common.size_of(wal_of(db))
+        ) / 2**20
     else:
         db = workdir / "warehouse.duckdb"
         report = workdir / f"{scenario}.json"
@@ -495,21 +276,12 @@ def run_scenario(
         command = [sys.executable, str(Path(__file__).resolve()), "--child", tool]
         command += ["--scenario", scenario, "--db", str(db), "--source", str(source)]
         command += ["--workdir", str(workdir), "--report", str(report)]
-        code, run.wall_s, sampler = measured_process(command, BENCH, log, options.timeout)
-        if code != 0 or not report.exists():
-            run.error = f"exit {code}: {tail(log)}"
-        else:
-            measured = json.loads(report.read_text())
-            run.work_s, run.import_s = measured["work_s"], measured["import_s"]
-            run.peak_rss_mib = (measured["peak_rss_kib"] or 0) / 1024 or None
-            run.rss_from = "VmHWM"
-            run.rows_written = measured.get("rows_written")
-            run.written_how = measured.get("statement", "")
-            if measured.get("rows_staged") is not None:
-                run.counts = {"staged": measured["rows_staged"]}
-        run.side_mib = size_of(workdir / "dlt") / 2**20
-    run.tree_rss_mib = sampler.peak_tree_bytes / 2**20 if sampler.samples else None
-    run.db_mib = (size_of(db) + size_of(wal_of(db))) / 2**20
+        code, run.wall_s, sampler = common.measured_process(
+            command, common.BENCH, log, options.timeout
+        )
+        common.read_child_report(run, code, log, report, sampler)
+        run.side_mib = common.size_of(workdir / "dlt") / 2**20
+    run.db_mib = (common.size_of(db) + common.size_of(wal_of(db))) / 2**20
     if run.error is None:
         run.used_mib = used_bytes(db) / 2**20
     return run, db
@@ -540,289 +312,109 @@ def run_tool(tool: str, rows: int, repeat: int, files: dict, expected: str, opti
     workdir.mkdir(parents=True)
     runs: list[Run] = []
     db = None
-    for scenario in SCENARIOS:
+    for scenario in common.SCENARIOS:
         run, db = run_scenario(tool, scenario, rows, repeat, files, workdir, options)
         runs.append(run)
-        print(f"{rows:>10,} {tool:<16} run {repeat} {scenario:<8} {describe(run)}", flush=True)
+        common.progress(rows, tool, repeat, scenario, describe(run), TOOL_WIDTH)
         if run.error:
             break
-    check = Check(tool=tool, rows=rows, repeat=repeat, expected=expected)
-    if runs[-1].error is None:
-        try:
-            for key, value in inspect_table(db).items():
-                setattr(check, key, value)
-            check.equal = check.fingerprint == expected
-        except Exception as error:  # noqa: BLE001  (reported, and fails the benchmark)
-            check.error = f"{type(error).__name__}: {error}"
-        verdict = check.error or ("equal to the changed file" if check.equal else "DIFFERENT")
-        print(f"{rows:>10,} {tool:<16} run {repeat} content  {verdict}", flush=True)
-    else:
-        check.error = "scenarios did not finish"
+    finished = runs[-1].error is None
+    check = common.check_content(
+        tool, rows, repeat, expected, finished, lambda: inspect_table(db), TOOL_WIDTH
+    )
     if not options.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     return runs, check
 
 
 def describe(run: Run) -> str:
-    if run.error:
-        return f"ERROR {run.error[:300]}"
-    parts = [f"{run.wall_s:.2f} s"]
-    if run.work_s is not None:
-        parts.append(f"({run.work_s:.2f} s work)")
-    parts.append(f"{fmt_mib(run.peak_rss_mib)} MiB")
-    parts.append(f"file {run.db_mib:,.1f} MiB")
-    parts.append(f"wrote {fmt_n(run.rows_written)}")
-    return ", ".join(parts)
+    return common.describe(
+        run, lambda: [f"file {run.db_mib:,.1f} MiB", f"wrote {common.fmt_n(run.rows_written)}"]
+    )
 
 
 # --------------------------------------------------------------------------- summary
-@dataclass
-class Summary:
-    tool: str
-    rows: int
-    scenario: str
-    runs: int
-    median_s: float | None
-    min_s: float | None
-    max_s: float | None
-    work_s: float | None
-    peak_rss_mib: float | None
-    rss_from: str
-    tree_rss_mib: float | None
+@dataclass(kw_only=True)
+class Summary(common.Summary):
     db_mib: float | None
     used_mib: float | None
     side_mib: float | None
-    rows_written: int | None
-    written_how: str
-    counts: dict
-    error: str | None
-    x_floor: float | None = None
-    x_first: float | None = None
-
-
-def median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
 
 
 def summarize(runs: list[Run]) -> list[Summary]:
-    groups: dict[tuple[str, int, str], list[Run]] = {}
-    for run in runs:
-        groups.setdefault((run.tool, run.rows, run.scenario), []).append(run)
-    summaries = []
-    for (tool, rows, scenario), members in groups.items():
-        good = [r for r in members if r.error is None and r.wall_s is not None]
-        wall = [r.wall_s for r in good]
-        errors = [r.error for r in members if r.error]
-        written = {r.rows_written for r in good}
-        summaries.append(
-            Summary(
-                tool=tool,
-                rows=rows,
-                scenario=scenario,
-                runs=len(good),
-                median_s=median(wall),
-                min_s=min(wall) if wall else None,
-                max_s=max(wall) if wall else None,
-                work_s=median([r.work_s for r in good]),
-                peak_rss_mib=max((r.peak_rss_mib or 0 for r in good), default=None) or None,
-                rss_from=good[-1].rss_from if good else "",
-                tree_rss_mib=max((r.tree_rss_mib or 0 for r in good), default=None) or None,
-                db_mib=median([r.db_mib for r in good]),
-                used_mib=median([r.used_mib for r in good]),
-                side_mib=median([r.side_mib for r in good]),
-                # The same in every run, or the largest (a tool that sometimes writes, writes).
-                rows_written=max((w for w in written if w is not None), default=None),
-                written_how=good[-1].written_how if good else "",
-                counts=good[-1].counts if good else {},
-                error=errors[0] if errors else None,
-            )
-        )
-    by_key = {(s.tool, s.rows, s.scenario): s for s in summaries}
-    for s in summaries:
-        floor = by_key.get((FLOOR, s.rows, "first"))
-        first = by_key.get((s.tool, s.rows, "first"))
-        if s.median_s and floor and floor.median_s:
-            s.x_floor = s.median_s / floor.median_s
-        if s.median_s and first and first.median_s:
-            s.x_first = s.median_s / first.median_s
-    order = {tool: i for i, tool in enumerate(TOOLS)}
-    summaries.sort(key=lambda s: (s.rows, order.get(s.tool, 99), SCENARIOS.index(s.scenario)))
-    return summaries
+    return common.summarize(runs, summary, TOOLS)
 
 
-def fmt_s(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
-def fmt_x(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
-
-
-def fmt_mib(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}"
-
-
-def fmt_n(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"
+def summary(shared: dict[str, Any], good: list[Run]) -> Summary:
+    """The shared fields, and the file sizes' medians over the successful runs."""
+    return Summary(
+        **shared,
+        db_mib=common.median([r.db_mib for r in good]),
+        used_mib=common.median([r.used_mib for r in good]),
+        side_mib=common.median([r.side_mib for r in good]),
+    )
 
 
 HEADERS = (
-    "tool",
-    "rows",
-    "scenario",
-    "runs",
-    "median s",
-    "min s",
-    "max s",
-    "work s",
-    "x floor first",
-    "x own first",
-    "peak RSS MiB",
-    "tree RSS MiB",
+    *common.LEADING_HEADERS,
     "file MiB",
     "used MiB",
     "side MiB",
     "rows written",
 )
+TABLE_TITLE = "DuckDB load (median of runs; wall clock of each scenario's process)"
+
+
+def own_cells(s: Summary) -> tuple[str, ...]:
+    """The table's cells after LEADING_HEADERS'."""
+    return (
+        f"{s.db_mib:,.1f}" if s.db_mib is not None else "-",
+        f"{s.used_mib:,.1f}" if s.used_mib is not None else "-",
+        f"{s.side_mib:,.1f}" if s.side_mib is not None else "-",
+        common.fmt_n(s.rows_written),
+    )
 
 
 def table_rows(summaries: list[Summary]) -> list[tuple[str, ...]]:
-    rows = []
-    for s in summaries:
-        if s.error and not s.runs:
-            rows.append(
-                (s.tool, f"{s.rows:,}", SCENARIO_TITLES[s.scenario], "0", "error")
-                + ("-",) * (len(HEADERS) - 5)
-            )
-            continue
-        rows.append(
-            (
-                s.tool,
-                f"{s.rows:,}",
-                SCENARIO_TITLES[s.scenario],
-                str(s.runs),
-                fmt_s(s.median_s),
-                fmt_s(s.min_s),
-                fmt_s(s.max_s),
-                fmt_s(s.work_s),
-                fmt_x(s.x_floor),
-                fmt_x(s.x_first),
-                fmt_mib(s.peak_rss_mib),
-                fmt_mib(s.tree_rss_mib),
-                f"{s.db_mib:,.1f}" if s.db_mib is not None else "-",
-                f"{s.used_mib:,.1f}" if s.used_mib is not None else "-",
-                f"{s.side_mib:,.1f}" if s.side_mib is not None else "-",
-                fmt_n(s.rows_written),
-            )
-        )
-    return rows
+    return common.summary_rows(summaries, len(HEADERS), own_cells)
 
 
 def print_table(summaries: list[Summary], unavailable: dict[str, str]) -> None:
-    rows = table_rows(summaries)
-    rows += [(tool, "-", "not available") + ("-",) * (len(HEADERS) - 3) for tool in unavailable]
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(" | ".join(HEADERS))
-        for row in rows:
-            print(" | ".join(row))
-        return
-    table = Table(title="DuckDB load (median of runs; wall clock of each scenario's process)")
-    for i, header in enumerate(HEADERS):
-        table.add_column(header, justify="left" if i in (0, 2) else "right")
-    for row in rows:
-        table.add_row(*row)
-    Console(width=200).print(table)
+    common.print_rows(table_rows(summaries), unavailable, HEADERS, TABLE_TITLE, 200)
 
 
-def targets(summaries: list[Summary], checks: list[Check]) -> list[tuple[str, str, str]]:
+def targets(summaries: list[Summary], checks: list[common.Check]) -> list[common.Target]:
     """(where, target, PASS/FAIL (detail)) at the largest row count with dataward results."""
-    measured = [s.rows for s in summaries if s.tool == "dataward" and s.median_s]
+    measured = common.dataward_rows(summaries)
     if not measured:
-        return [("-", "all targets", "not measured: no dataward results")]
-    rows = max(measured)
-    where = f"{rows:,} rows" + ("" if rows == TARGET_ROWS else f" (stated at {TARGET_ROWS:,})")
-    get = {(s.tool, s.scenario): s for s in summaries if s.rows == rows}.get
-    first, same, changed = (get(("dataward", sc)) for sc in SCENARIOS)
-    if first and first.runs < 3:
-        where += f", {first.runs} run{'s' if first.runs > 1 else ''}: smoke, not a result"
-    floor = get((FLOOR, "first"))
-    lines = []
-
-    def verdict(ok: bool | None, detail: str) -> str:
-        if ok is None:
-            return f"not measured ({detail})" if detail else "not measured"
-        return ("PASS" if ok else "FAIL") + f" ({detail})"
-
-    ratio = first.median_s / floor.median_s if floor and floor.median_s else None
-    lines.append(
-        (
-            where,
+        return [common.NOT_MEASURED]
+    scope = common.target_scope(summaries, max(measured), TARGET_ROWS)
+    where, first, same = scope.where, scope.first, scope.same
+    lines = [
+        common.floor_target(
+            scope,
             f"first load at most {TARGET_FLOOR_RATIO}x the floor's first load",
-            verdict(None if ratio is None else ratio <= TARGET_FLOOR_RATIO, fmt_x(ratio)),
+            TARGET_FLOOR_RATIO,
         )
-    )
+    ]
     for peer in ("dlt-merge", "dlt-upsert"):
-        other = get((peer, "first"))
+        other = scope.get((peer, "first"))
         ok = None if not (other and other.median_s) else first.median_s < other.median_s
         detail = f"{first.median_s:.2f} s vs {other.median_s:.2f} s" if ok is not None else ""
-        lines.append((where, f"first load faster than {peer}", verdict(ok, detail)))
+        lines.append((where, f"first load faster than {peer}", common.verdict(ok, detail)))
+    lines.append(common.rerun_target(scope, "identical re-run", same, TARGET_SAME_RATIO))
     if same and same.median_s:
-        x = same.median_s / first.median_s
-        lines.append(
-            (
-                where,
-                f"identical re-run at most {TARGET_SAME_RATIO}x of the first load",
-                verdict(x <= TARGET_SAME_RATIO, fmt_x(x)),
-            )
-        )
         lines.append(
             (
                 where,
                 "identical re-run writes zero rows",
-                verdict(
+                common.verdict(
                     None if same.rows_written is None else same.rows_written == 0,
-                    f"{fmt_n(same.rows_written)} rows written",
+                    f"{common.fmt_n(same.rows_written)} rows written",
                 ),
             )
         )
-    else:
-        lines.append((where, "identical re-run", verdict(None, "no successful run")))
-    if changed and changed.median_s:
-        x = changed.median_s / first.median_s
-        lines.append(
-            (
-                where,
-                f"1%-changed re-run at most {TARGET_CHANGED_RATIO}x of the first load",
-                verdict(x <= TARGET_CHANGED_RATIO, fmt_x(x)),
-            )
-        )
-    else:
-        lines.append((where, "1%-changed re-run", verdict(None, "no successful run")))
-    # The process's own high-water mark, or the polled tree if that was larger (children).
-    peaks = [max(s.peak_rss_mib or 0, s.tree_rss_mib or 0) for s in (first, same, changed) if s]
-    peaks = [p for p in peaks if p]
-    peak = max(peaks) if peaks else None
-    lines.append(
-        (
-            where,
-            f"peak RSS under 1 GiB ({TARGET_RSS_MIB:,.0f} MiB), every scenario",
-            verdict(None if peak is None else peak < TARGET_RSS_MIB, f"{fmt_mib(peak)} MiB"),
-        )
-    )
-    mine = [c for c in checks if c.tool == "dataward" and c.rows == rows]
-    if mine:
-        ok = all(c.equal for c in mine)
-        lines.append(
-            (
-                where,
-                "table after scenario 3 equals the changed file",
-                verdict(ok, f"{len(mine)} runs"),
-            )
-        )
+    lines += common.last_targets(scope, checks, TARGET_CHANGED_RATIO, "1 GiB", TARGET_RSS_MIB)
     return lines
 
 
@@ -873,9 +465,10 @@ EQUALITY_NOTES = (
 )
 
 
-def render_markdown(summaries, runs, checks, meta) -> str:
-    info = meta["machine"]
-    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+def render_markdown(
+    summaries: list[Summary], runs: list[Run], checks: list[common.Check], meta: dict
+) -> str:
+    unavailable = meta.get("unavailable", {})
     out = [
         "# Loading into DuckDB: dataward, dlt and a raw INSERT",
         "",
@@ -893,81 +486,14 @@ def render_markdown(summaries, runs, checks, meta) -> str:
         "",
         "## Results",
         "",
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "|".join("---" if i in (0, 2) else "---:" for i in range(len(HEADERS))) + "|",
-    ]
-    for row in table_rows(summaries):
-        out.append("| " + " | ".join(row) + " |")
-    few = sorted({(s.tool, s.rows) for s in summaries if 0 < s.runs < 3})
-    if few:
-        which = ", ".join(f"{tool} at {rows:,}" for tool, rows in few)
-        out += ["", f"**Fewer than 3 repetitions** ({which}): a smoke run, not a result."]
-    unavailable = meta.get("unavailable", {})
-    for tool in unavailable:
-        out.append(f"| {tool} | - | not available |" + " - |" * (len(HEADERS) - 3))
-    if unavailable:
-        out.append("")
-        out += [f"- **{tool}** not available: {reason}" for tool, reason in unavailable.items()]
-    out += ["", "## Targets (dataward)", "", "| where | target | verdict |", "|---|---|---|"]
-    out += [f"| {a} | {b} | {c} |" for a, b, c in targets(summaries, checks)]
-
-    out += ["", "## What each tool left in the file", ""]
-    largest: dict[str, Check] = {}
-    for check in checks:  # the largest row count each tool has a good table for
-        if not check.error and check.rows >= largest.get(check.tool, check).rows:
-            largest[check.tool] = check
-    for check in largest.values():
-        types = ", ".join(f"{k} {v}" for k, v in check.types.items())
-        extra = f"; extra columns {', '.join(check.extra_columns)}" if check.extra_columns else ""
-        tables = ", ".join(f"{name} ({size:,} rows)" for name, size in check.tables.items())
-        out.append(
-            f"- **{check.tool}**, {check.rows:,} rows: `{check.relation}`, "
-            f"key constraint: {check.key}{extra}. "
-            f"Types: {types}. Tables in the file: {tables}."
-        )
-    out += ["", "How each tool wrote (the last repetition's statement and counts):", ""]
-    by_key = {(x.tool, x.rows, x.scenario): x for x in summaries}
-    for s in summaries:
-        if s.scenario != "first" or not s.runs:
-            continue
-        entries = []
-        for scenario in SCENARIOS:
-            one = by_key.get((s.tool, s.rows, scenario))
-            if one is None or not one.runs:
-                continue
-            counts = ", ".join(
-                f"{k} {fmt_n(v) if isinstance(v, int) else v}" for k, v in one.counts.items()
-            )
-            entries.append(
-                f"{scenario}: `{one.written_how}` -> {fmt_n(one.rows_written)}"
-                + (f" ({counts})" if counts else "")
-            )
-        out.append(f"- **{s.tool}**, {s.rows:,} rows: " + "; ".join(entries))
-
-    out += ["", "## Same content", ""]
-    groups: dict[int, list[Check]] = {}
-    for check in checks:
-        groups.setdefault(check.rows, []).append(check)
-    for rows, members in sorted(groups.items()):
-        bad = [c for c in members if not c.equal]
-        if not bad:
-            out.append(
-                f"- {rows:,} rows: all {len(members)} tables ({len({c.tool for c in members})} "
-                f"tools) equal the changed file (`{members[0].expected}`)"
-            )
-        else:
-            for c in bad:
-                out.append(
-                    f"- {rows:,} rows: **{c.tool} run {c.repeat} differs**: "
-                    f"{c.error or c.fingerprint} vs expected {c.expected}"
-                )
-    out += ["", *EQUALITY_NOTES]
-
-    problems = [s for s in summaries if s.error]
-    if problems:
-        out += ["", "## Problems", ""]
-        out += [f"- {s.tool} {s.rows:,} {s.scenario}: `{s.error[:400]}`" for s in problems]
-    out += [
+        *common.table_lines(HEADERS, table_rows(summaries)),
+        # Here the not-available rows follow the smoke-run note (load_postgres.py has them
+        # before it): each driver keeps the markdown it has always written.
+        *common.few_runs_lines(summaries),
+        *common.unavailable_rows(unavailable, HEADERS),
+        *common.unavailable_notes(unavailable),
+        *common.targets_lines(targets(summaries, checks)),
+        *common.tool_sections(summaries, checks, "file", file_tables, EQUALITY_NOTES),
         "",
         "## Machine",
         "",
@@ -975,69 +501,34 @@ def render_markdown(summaries, runs, checks, meta) -> str:
         "the same time. Read the medians and the ratios (same session, tools interleaved",
         "repetition by repetition) rather than absolute seconds.",
         "",
-        f"- {info.get('nproc')} CPUs ({info.get('cpu', 'unknown CPU')}), "
-        f"{info.get('ram_gib', '?')} GiB RAM, {info.get('platform')}",
-        f"- Python {info.get('python')}; {versions}",
-        f"- sessions: {', '.join(meta['sessions'])}; load average at start "
-        f"{', '.join(f'{x:.2f}' for x in info['loadavg_start'])}, at end "
-        f"{', '.join(f'{x:.2f}' for x in meta['loadavg_end'])}",
-        "",
+        *common.machine_lines(meta),
     ]
     return "\n".join(out)
+
+
+def file_tables(check: common.Check) -> str:
+    return ", ".join(f"{name} ({size:,} rows)" for name, size in check.tables.items())
 
 
 # --------------------------------------------------------------------------- main
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", default="1000000,5000000", help="comma-separated row counts")
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions per tool (>= 3)")
-    parser.add_argument(
-        "--tools", default=",".join(DEFAULT_TOOLS), help=f"any of {','.join(TOOLS)}"
-    )
-    parser.add_argument("--output", type=Path, default=RESULTS / "load_duckdb.md")
-    parser.add_argument(
-        "--raw",
-        type=Path,
-        default=DATA_DIR / "load_duckdb.json",
-        help="every run as JSON (kept under the gitignored bench/data/)",
-    )
-    parser.add_argument(
-        "--merge",
-        action="store_true",
-        help="keep earlier results (from --raw) for the tool/rows pairs not run now",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep each run's directory")
-    parser.add_argument(
-        "--render-only",
-        action="store_true",
-        help="rewrite the markdown from --raw, running nothing",
-    )
-    parser.add_argument(
-        "--dataward-exe",
-        type=Path,
-        default=DATAWARD_EXE,
-        help="the dataward executable to run (default: the one next to this Python)",
+    common.add_arguments(
+        parser,
+        name="load_duckdb",
+        rows="1000000,5000000",
+        tools=TOOLS,
+        default_tools=DEFAULT_TOOLS,
+        keep_help="keep each run's directory",
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per scenario")
     # Internal: data preparation, and one tool / one scenario in this (fresh) process.
     parser.add_argument("--prepare", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--scenario", choices=SCENARIOS, help=argparse.SUPPRESS)
-    parser.add_argument("--db", help=argparse.SUPPRESS)
-    parser.add_argument("--source", help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
-    parser.add_argument("--report", help=argparse.SUPPRESS)
+    common.add_child_arguments(parser, "--db")
     args = parser.parse_args(argv)
     if args.child or args.prepare:
         return args
-    args.row_counts = [int(x.replace("_", "")) for x in args.rows.split(",") if x]
-    args.tool_list = [x for x in args.tools.split(",") if x]
-    unknown = sorted(set(args.tool_list) - set(TOOLS))
-    if unknown:
-        parser.error(f"--tools: unknown {', '.join(unknown)}; choose from {', '.join(TOOLS)}")
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    return args
+    return common.checked_args(parser, args, TOOLS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1045,15 +536,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.prepare:
         return prepare_main(args.prepare)
     if args.child:
-        return child_main(args)
-
+        return common.child_main(args, "load_duckdb_peers", Path(args.db))
     if args.render_only:
-        saved = json.loads(args.raw.read_text())
-        runs = [Run(**r) for r in saved["runs"]]
-        checks = [Check(**c) for c in saved["checks"]]
-        args.output.write_text(render_markdown(summarize(runs), runs, checks, saved["meta"]))
-        print(f"wrote {args.output} from {args.raw}")
-        return 0
+        return common.render_only(args, REPORT)
 
     args.session = datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
     meta = {
@@ -1062,63 +547,15 @@ def main(argv: list[str] | None = None) -> int:
         "sessions": [args.session],
         "unavailable": {},
     }
-    tools = list(args.tool_list)
-    if "dataward" in tools:
-        ok, reason = dataward_available(args.dataward_exe)
-        if not ok:
-            print(f"dataward: not available ({reason})", flush=True)
-            meta["unavailable"]["dataward"] = reason
-            tools.remove("dataward")
-
-    runs: list[Run] = []
-    checks: list[Check] = []
-    for rows in args.row_counts:
-        files = ensure_data(rows)
-        expected = source_fingerprint(files["changed"])
-        for path in files.values():
-            warm(path)
-        # Interleave the tools repetition by repetition: slow drift hits all alike.
-        for repeat in range(1, args.repeat + 1):
-            for tool in tools:
-                done, check = run_tool(tool, rows, repeat, files, expected, args)
-                runs += done
-                checks.append(check)
+    tools = common.available_tools(args, meta)
+    runs, checks = common.run_all(
+        args, tools, ensure_data, source_fingerprint, partial(run_tool, options=args)
+    )
     meta["loadavg_end"] = os.getloadavg()
+    return common.finish(args, runs, checks, meta, REPORT)
 
-    if args.merge and args.raw.exists():
-        earlier = json.loads(args.raw.read_text())
-        fresh = {(r.tool, r.rows) for r in runs}
-        runs = [Run(**r) for r in earlier["runs"] if (r["tool"], r["rows"]) not in fresh] + runs
-        checks = [
-            Check(**c) for c in earlier["checks"] if (c["tool"], c["rows"]) not in fresh
-        ] + checks
-        meta["sessions"] = sorted({r.session for r in runs})
-        for tool, reason in earlier["meta"].get("unavailable", {}).items():
-            if tool not in args.tool_list:
-                meta["unavailable"].setdefault(tool, reason)
-    summaries = summarize(runs)
-    print_table(summaries, meta["unavailable"])
-    for tool, reason in meta["unavailable"].items():
-        print(f"{tool}: not available: {reason}")
-    for where, target, verdict in targets(summaries, checks):
-        print(f"target [{where}] {target}: {verdict}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render_markdown(summaries, runs, checks, meta))
-    args.raw.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "meta": meta,
-        "runs": [asdict(r) for r in runs],
-        "checks": [asdict(c) for c in checks],
-    }
-    args.raw.write_text(json.dumps(payload, indent=1))
-    print(f"wrote {args.output} and {args.raw}")
 
-    failed = [c for c in checks if not c.equal]
-    for c in failed:
-        problem = c.error or f"content {c.fingerprint} != {c.expected}"
-        print(f"FAILED {c.tool} {c.rows:,} run {c.repeat}: {problem}", file=sys.stderr)
-    return 1 if failed or any(r.error for r in runs) else 0
-
+REPORT = common.Report(Run, summarize, print_table, targets, render_markdown)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -43,12 +43,15 @@ DLT_DISPOSITIONS: dict[str, Any] = {
 
 
 # --------------------------------------------------------------------------- floor
-def floor_ddl() -> str:
+def floor_ddl(if_not_exists: bool = False) -> str:
+    """The contract's columns and types (orders_spec.SQL_TYPES are valid DuckDB and PostgreSQL:
+    bench/load_postgres_peers.py creates its table with this too)."""
     columns = [
         f"{name} {spec.SQL_TYPES[name]}" + (" NOT NULL" if name in spec.NOT_NULL else "")
         for name in spec.COLUMNS
     ]
-    return f"CREATE TABLE {TABLE} ({', '.join(columns)}, PRIMARY KEY ({spec.UNIQUE}))"
+    exists = "IF NOT EXISTS " if if_not_exists else ""
+    return f"CREATE TABLE {exists}{TABLE} ({', '.join(columns)}, PRIMARY KEY ({spec.UNIQUE}))"
 
 
 def run_floor(db: Path, source: Path, scenario: str, workdir: Path) -> dict[str, Any]:
@@ -115,6 +118,39 @@ class StatementSpy:
         self.writes.append((" + ".join(kinds), int(count)))
 
 
+def dlt_load(destination: Any, disposition: Any, source: Path, workdir: Path) -> tuple[Any, Any]:
+    """One dlt pipeline run of the Parquet file into TABLE, merged on the key; its load info
+    and the rows dlt staged. bench/load_postgres_peers.py runs dlt through this too."""
+    import dlt
+    import pyarrow.parquet as pq
+
+    arrow_table = pq.read_table(source)
+    pipeline = dlt.pipeline(
+        pipeline_name=DLT_PIPELINE,
+        destination=destination,
+        dataset_name=DLT_DATASET,
+        pipelines_dir=str(workdir / "dlt"),
+        progress=None,
+    )
+    info = pipeline.run(
+        arrow_table,
+        table_name=TABLE,
+        write_disposition=disposition,
+        primary_key=spec.UNIQUE,
+    )
+    info.raise_on_failed_jobs()
+    return info, pipeline.last_trace.last_normalize_info.row_counts.get(TABLE)
+
+
+def dlt_outcome(writes: list[tuple[str, int]], staged: Any) -> dict[str, Any]:
+    """A dlt run's report: what the spy saw written, and what dlt staged."""
+    return {
+        "rows_written": sum(count for _, count in writes) if writes else None,
+        "statement": "; ".join(kind for kind, _ in writes),
+        "rows_staged": staged,
+    }
+
+
 def dlt_runner(tool: str) -> Runner:
     import dlt
 
@@ -122,29 +158,9 @@ def dlt_runner(tool: str) -> Runner:
     spy.install()
 
     def run(db: Path, source: Path, scenario: str, workdir: Path) -> dict[str, Any]:
-        import pyarrow.parquet as pq
-
-        arrow_table = pq.read_table(source)
-        pipeline = dlt.pipeline(
-            pipeline_name=DLT_PIPELINE,
-            destination=dlt.destinations.duckdb(str(db)),
-            dataset_name=DLT_DATASET,
-            pipelines_dir=str(workdir / "dlt"),
-            progress=None,
-        )
-        info = pipeline.run(
-            arrow_table,
-            table_name=TABLE,
-            write_disposition=DLT_DISPOSITIONS[tool],
-            primary_key=spec.UNIQUE,
-        )
-        info.raise_on_failed_jobs()
-        staged = pipeline.last_trace.last_normalize_info.row_counts.get(TABLE)
-        return {
-            "rows_written": sum(count for _, count in spy.writes) if spy.writes else None,
-            "statement": "; ".join(kind for kind, _ in spy.writes),
-            "rows_staged": staged,
-        }
+        destination = dlt.destinations.duckdb(str(db))
+        _, staged = dlt_load(destination, DLT_DISPOSITIONS[tool], source, workdir)
+        return dlt_outcome(spy.writes, staged)
 
     return run
 

@@ -34,45 +34,22 @@ pairs not run now.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from load_duckdb import (
-    SCENARIO_TITLES,
-    SCENARIOS,
-    canonical_rows_sql,
-    dataward_available,
-    dataward_last_run,
-    ensure_data,
-    fmt_mib,
-    fmt_n,
-    fmt_s,
-    fmt_x,
-    measured_process,
-    median,
-    point_dataward_at,
-    size_of,
-    tail,
-    vm_hwm_kib,
-    warm,
-)
+import load_common as common
+from load_duckdb import canonical_rows_sql, ensure_data
 from machine import machine_info
-from orders_spec import COLUMNS
 
-BENCH = Path(__file__).resolve().parent
-RESULTS = BENCH / "results"
-DATA_DIR = BENCH / "data"
-RUNS_DIR = DATA_DIR / "load_postgres_runs"
-VENV_BIN = Path(sys.executable).parent
-DATAWARD_EXE = VENV_BIN / "dataward"  # --dataward-exe overrides
+RUNS_DIR = common.DATA_DIR / "load_postgres_runs"
 
 # The local server, trust authentication (--server overrides).
 SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -83,7 +60,8 @@ DLT_PASSWORD = "bench"
 
 TOOLS = ("floor", "copy-write-row", "executemany", "dlt-merge", "dlt-upsert", "dataward")
 DEFAULT_TOOLS = TOOLS
-FLOOR = "floor"
+# Progress lines: the longest tool name (copy-write-row) and a space.
+TOOL_WIDTH = 15
 PACKAGES = (
     "dataward",
     "psycopg",
@@ -120,8 +98,6 @@ TARGET_SAME_RATIO = 0.25
 TARGET_CHANGED_RATIO = 0.35
 TARGET_RSS_BYTES = 400 * 10**6  # "400 MB": decimal megabytes, the stricter reading
 TARGET_RSS_MIB = TARGET_RSS_BYTES / 2**20
-
-CANONICAL_COLUMNS = COLUMNS
 
 
 # --------------------------------------------------------------------------- the server
@@ -307,7 +283,7 @@ def canonical_rows_pg(relation: str) -> str:
         "country": "CAST(country AS text)",
         "quantity": "CAST(quantity AS BIGINT)::text",
     }
-    parts = ", ".join(f"coalesce({exprs[name]}, '\\N')" for name in CANONICAL_COLUMNS)
+    parts = ", ".join(f"coalesce({exprs[name]}, '\\N')" for name in common.CANONICAL_COLUMNS)
     return f"SELECT order_id, concat_ws(chr(31), {parts}) AS line FROM {relation}"
 
 
@@ -384,45 +360,10 @@ def inspect_table(url: str) -> dict:
                 f"SELECT count(*) FROM {quoted(schema)}.{quoted(name)}"
             ).fetchone()
             tables[f"{schema}.{name}"] = [int(count), round(int(size) / 2**20, 1)]
-        return {
-            "relation": relation,
-            "types": {k: v for k, v in types.items() if k in CANONICAL_COLUMNS},
-            "extra_columns": [k for k in types if k not in CANONICAL_COLUMNS],
-            "key": ", ".join(k for (k,) in keys) or "none",
-            "tables": tables,
-            "fingerprint": server_fingerprint(conn, relation),
-        }
+        fingerprint = server_fingerprint(conn, relation)
+        return common.table_description(relation, types, keys, tables, fingerprint)
     finally:
         conn.close()
-
-
-# --------------------------------------------------------------------------- child process
-def child_main(args: argparse.Namespace) -> int:
-    """Run one tool, one scenario, in this fresh process; report as JSON."""
-    start = time.perf_counter()
-    import load_postgres_peers
-
-    runner = load_postgres_peers.prepare(args.child)
-    loaded = time.perf_counter()
-    outcome = runner(args.url, Path(args.source), args.scenario, Path(args.workdir))
-    done = time.perf_counter()
-    report = {
-        "import_s": loaded - start,
-        "work_s": done - loaded,
-        "peak_rss_kib": vm_hwm_kib(),
-        **outcome,
-    }
-    Path(args.report).write_text(json.dumps(report))
-    return 0
-
-
-# --------------------------------------------------------------------------- dataward
-def write_dataward_project(project: Path, source: Path, url: str) -> None:
-    (project / "pipelines").mkdir(parents=True, exist_ok=True)
-    (project / "dataward.toml").write_text(
-        f'[project]\nname = "bench"\n\n[warehouse]\nurl = "{url}"\n'
-    )
-    point_dataward_at(project, source)
 
 
 # --------------------------------------------------------------------------- one scenario
@@ -455,22 +396,6 @@ class Run:
     error: str | None = None
 
 
-@dataclass
-class Check:
-    tool: str
-    rows: int
-    repeat: int
-    relation: str = ""
-    types: dict = field(default_factory=dict)
-    extra_columns: list = field(default_factory=list)
-    key: str = ""
-    tables: dict = field(default_factory=dict)
-    fingerprint: str = ""
-    expected: str = ""
-    equal: bool | None = None
-    error: str | None = None
-
-
 def run_scenario(
     tool: str,
     scenario: str,
@@ -498,28 +423,12 @@ def run_scenario(
     server.checkpoint()
     lsn = server.wal_lsn()
     if tool == "dataward":
-        project = workdir / "project"
-        if scenario == "first":
-            write_dataward_project(project, source, url)
-        else:
-            point_dataward_at(project, source)
+        project = common.dataward_project(workdir, scenario, source, url)
         command = [str(options.dataward_exe), "run", "orders"]
-        code, run.wall_s, sampler = measured_process(command, project, log, options.timeout)
+        code, run.wall_s, sampler = common.measured_process(command, project, log, options.timeout)
         run.wal_mib = server.wal_bytes_since(lsn) / 2**20
-        if code != 0:
-            run.error = f"dataward run exited {code}: {tail(log)}"
-        else:
-            try:
-                last = dataward_last_run(options.dataward_exe, project)
-                run.counts = dict(last.get("counts") or {})
-                changed = ("inserted", "updated", "deleted")
-                run.rows_written = sum(int(run.counts.get(k) or 0) for k in changed)
-                run.written_how = "dataward runs: inserted + updated + deleted"
-            except (RuntimeError, ValueError, OSError, subprocess.TimeoutExpired) as error:
-                run.error = f"cannot read the run's counts: {error}"
-        run.peak_rss_mib = sampler.root_hwm_kib / 1024 if sampler.root_hwm_kib else None
-        run.rss_from = "VmHWM polled"
-        run.local_mib = size_of(project) / 2**20
+        common.read_dataward_run(run, code, log, sampler, options.dataward_exe, project)
+        run.local_mib = common.size_of(project) / 2**20
     else:
         report = workdir / f"{scenario}.json"
         report.unlink(missing_ok=True)
@@ -527,23 +436,14 @@ def run_scenario(
         command = [sys.executable, str(Path(__file__).resolve()), "--child", tool]
         command += ["--scenario", scenario, "--url", tool_url, "--source", str(source)]
         command += ["--workdir", str(workdir), "--report", str(report)]
-        code, run.wall_s, sampler = measured_process(command, BENCH, log, options.timeout)
+        code, run.wall_s, sampler = common.measured_process(
+            command, common.BENCH, log, options.timeout
+        )
         run.wal_mib = server.wal_bytes_since(lsn) / 2**20
-        if code != 0 or not report.exists():
-            run.error = f"exit {code}: {tail(log)}"
-        else:
-            measured = json.loads(report.read_text())
-            run.work_s, run.import_s = measured["work_s"], measured["import_s"]
-            run.peak_rss_mib = (measured["peak_rss_kib"] or 0) / 1024 or None
-            run.rss_from = "VmHWM"
-            run.rows_written = measured.get("rows_written")
-            run.written_how = measured.get("statement", "")
-            if measured.get("rows_staged") is not None:
-                run.counts = {"staged": measured["rows_staged"]}
-            if measured.get("file_format"):
-                run.counts["file format"] = measured["file_format"]
-        run.local_mib = size_of(workdir / "dlt") / 2**20
-    run.tree_rss_mib = sampler.peak_tree_bytes / 2**20 if sampler.samples else None
+        measured = common.read_child_report(run, code, log, report, sampler)
+        if measured is not None and measured.get("file_format"):
+            run.counts["file format"] = measured["file_format"]
+        run.local_mib = common.size_of(workdir / "dlt") / 2**20
 
     try:
         state = table_state(url)
@@ -584,26 +484,23 @@ def run_tool(tool: str, rows: int, repeat: int, files: dict, expected: str, serv
     runs: list[Run] = []
     before: dict = {}
     try:
-        for scenario in SCENARIOS:
+        for scenario in common.SCENARIOS:
             run, before = run_scenario(
                 tool, scenario, rows, repeat, files, workdir, database, before, server, options
             )
             runs.append(run)
-            print(f"{rows:>10,} {tool:<15} run {repeat} {scenario:<8} {describe(run)}", flush=True)
+            common.progress(rows, tool, repeat, scenario, describe(run), TOOL_WIDTH)
             if run.error:
                 break
-        check = Check(tool=tool, rows=rows, repeat=repeat, expected=expected)
-        if runs[-1].error is None:
-            try:
-                for key, value in inspect_table(database_url(options.server, database)).items():
-                    setattr(check, key, value)
-                check.equal = check.fingerprint == expected
-            except Exception as error:  # noqa: BLE001  (reported, and fails the benchmark)
-                check.error = f"{type(error).__name__}: {error}"
-            verdict = check.error or ("equal to the changed file" if check.equal else "DIFFERENT")
-            print(f"{rows:>10,} {tool:<15} run {repeat} content  {verdict}", flush=True)
-        else:
-            check.error = "scenarios did not finish"
+        check = common.check_content(
+            tool,
+            rows,
+            repeat,
+            expected,
+            runs[-1].error is None,
+            lambda: inspect_table(database_url(options.server, database)),
+            TOOL_WIDTH,
+        )
     finally:
         if not options.keep:
             server.drop(database)
@@ -612,42 +509,26 @@ def run_tool(tool: str, rows: int, repeat: int, files: dict, expected: str, serv
 
 
 def describe(run: Run) -> str:
-    if run.error:
-        return f"ERROR {run.error[:300]}"
-    parts = [f"{run.wall_s:.2f} s"]
-    if run.work_s is not None:
-        parts.append(f"({run.work_s:.2f} s work)")
-    parts.append(f"{fmt_mib(run.peak_rss_mib)} MiB")
-    parts.append(f"wrote {fmt_n(run.rows_written)}")
-    parts.append(f"server {server_counts(run.server)}")
-    parts.append(f"dead {fmt_n(run.dead_tuples)}")
-    parts.append(f"table {run.table_mib:,.1f} MiB" if run.table_mib is not None else "no table")
-    return ", ".join(parts)
+    return common.describe(
+        run,
+        lambda: [
+            f"wrote {common.fmt_n(run.rows_written)}",
+            f"server {server_counts(run.server)}",
+            f"dead {common.fmt_n(run.dead_tuples)}",
+            f"table {run.table_mib:,.1f} MiB" if run.table_mib is not None else "no table",
+        ],
+    )
 
 
 def server_counts(server: dict) -> str:
     if not server:
         return "-"
-    return "/".join(fmt_n(server.get(k)) for k in ("inserted", "updated", "deleted"))
+    return "/".join(common.fmt_n(server.get(k)) for k in ("inserted", "updated", "deleted"))
 
 
 # --------------------------------------------------------------------------- summary
-@dataclass
-class Summary:
-    tool: str
-    rows: int
-    scenario: str
-    runs: int
-    median_s: float | None
-    min_s: float | None
-    max_s: float | None
-    work_s: float | None
-    peak_rss_mib: float | None
-    rss_from: str
-    tree_rss_mib: float | None
-    rows_written: int | None
-    written_how: str
-    counts: dict
+@dataclass(kw_only=True)
+class Summary(common.Summary):
     server: dict
     dead_tuples: int | None
     vacuumed: bool
@@ -656,76 +537,30 @@ class Summary:
     other_dead: int | None
     wal_mib: float | None
     local_mib: float | None
-    error: str | None
-    x_floor: float | None = None
-    x_first: float | None = None
 
 
 def summarize(runs: list[Run]) -> list[Summary]:
-    groups: dict[tuple[str, int, str], list[Run]] = {}
-    for run in runs:
-        groups.setdefault((run.tool, run.rows, run.scenario), []).append(run)
-    summaries = []
-    for (tool, rows, scenario), members in groups.items():
-        good = [r for r in members if r.error is None and r.wall_s is not None]
-        wall = [r.wall_s for r in good]
-        errors = [r.error for r in members if r.error]
-        written = {r.rows_written for r in good}
-        dead = [r.dead_tuples for r in good if r.dead_tuples is not None]
-        summaries.append(
-            Summary(
-                tool=tool,
-                rows=rows,
-                scenario=scenario,
-                runs=len(good),
-                median_s=median(wall),
-                min_s=min(wall) if wall else None,
-                max_s=max(wall) if wall else None,
-                work_s=median([r.work_s for r in good]),
-                peak_rss_mib=max((r.peak_rss_mib or 0 for r in good), default=None) or None,
-                rss_from=good[-1].rss_from if good else "",
-                tree_rss_mib=max((r.tree_rss_mib or 0 for r in good), default=None) or None,
-                # The same in every run, or the largest (a tool that sometimes writes, writes).
-                rows_written=max((w for w in written if w is not None), default=None),
-                written_how=good[-1].written_how if good else "",
-                counts=good[-1].counts if good else {},
-                server=good[-1].server if good else {},
-                dead_tuples=max(dead) if dead else None,  # the worst repetition
-                vacuumed=any(r.vacuumed for r in good),
-                table_mib=median([r.table_mib for r in good]),
-                other_mib=median([r.other_mib for r in good]),
-                other_dead=max((r.other_dead or 0 for r in good), default=None),
-                wal_mib=median([r.wal_mib for r in good]),
-                local_mib=median([r.local_mib for r in good]),
-                error=errors[0] if errors else None,
-            )
-        )
-    by_key = {(s.tool, s.rows, s.scenario): s for s in summaries}
-    for s in summaries:
-        floor = by_key.get((FLOOR, s.rows, "first"))
-        first = by_key.get((s.tool, s.rows, "first"))
-        if s.median_s and floor and floor.median_s:
-            s.x_floor = s.median_s / floor.median_s
-        if s.median_s and first and first.median_s:
-            s.x_first = s.median_s / first.median_s
-    order = {tool: i for i, tool in enumerate(TOOLS)}
-    summaries.sort(key=lambda s: (s.rows, order.get(s.tool, 99), SCENARIOS.index(s.scenario)))
-    return summaries
+    return common.summarize(runs, summary, TOOLS)
+
+
+def summary(shared: dict[str, Any], good: list[Run]) -> Summary:
+    """The shared fields, and the server's numbers over the successful runs."""
+    dead = [r.dead_tuples for r in good if r.dead_tuples is not None]
+    return Summary(
+        **shared,
+        server=good[-1].server if good else {},
+        dead_tuples=max(dead) if dead else None,  # the worst repetition
+        vacuumed=any(r.vacuumed for r in good),
+        table_mib=common.median([r.table_mib for r in good]),
+        other_mib=common.median([r.other_mib for r in good]),
+        other_dead=max((r.other_dead or 0 for r in good), default=None),
+        wal_mib=common.median([r.wal_mib for r in good]),
+        local_mib=common.median([r.local_mib for r in good]),
+    )
 
 
 HEADERS = (
-    "tool",
-    "rows",
-    "scenario",
-    "runs",
-    "median s",
-    "min s",
-    "max s",
-    "work s",
-    "x floor first",
-    "x own first",
-    "peak RSS MiB",
-    "tree RSS MiB",
+    *common.LEADING_HEADERS,
     "rows written",
     "server ins/upd/del",
     "dead tuples",
@@ -734,101 +569,57 @@ HEADERS = (
     "WAL MiB",
     "local MiB",
 )
+TABLE_TITLE = "PostgreSQL load (median of runs; wall clock of each scenario's process)"
 
 
 def fmt_1(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
+def own_cells(s: Summary) -> tuple[str, ...]:
+    """The table's cells after LEADING_HEADERS'."""
+    dead = common.fmt_n(s.dead_tuples) + (" (vacuumed)" if s.vacuumed else "")
+    return (
+        common.fmt_n(s.rows_written),
+        server_counts(s.server),
+        dead,
+        fmt_1(s.table_mib),
+        fmt_1(s.other_mib),
+        fmt_1(s.wal_mib),
+        fmt_1(s.local_mib),
+    )
+
+
 def table_rows(summaries: list[Summary]) -> list[tuple[str, ...]]:
-    rows = []
-    for s in summaries:
-        if s.error and not s.runs:
-            rows.append(
-                (s.tool, f"{s.rows:,}", SCENARIO_TITLES[s.scenario], "0", "error")
-                + ("-",) * (len(HEADERS) - 5)
-            )
-            continue
-        dead = fmt_n(s.dead_tuples) + (" (vacuumed)" if s.vacuumed else "")
-        rows.append(
-            (
-                s.tool,
-                f"{s.rows:,}",
-                SCENARIO_TITLES[s.scenario],
-                str(s.runs),
-                fmt_s(s.median_s),
-                fmt_s(s.min_s),
-                fmt_s(s.max_s),
-                fmt_s(s.work_s),
-                fmt_x(s.x_floor),
-                fmt_x(s.x_first),
-                fmt_mib(s.peak_rss_mib),
-                fmt_mib(s.tree_rss_mib),
-                fmt_n(s.rows_written),
-                server_counts(s.server),
-                dead,
-                fmt_1(s.table_mib),
-                fmt_1(s.other_mib),
-                fmt_1(s.wal_mib),
-                fmt_1(s.local_mib),
-            )
-        )
-    return rows
+    return common.summary_rows(summaries, len(HEADERS), own_cells)
 
 
 def print_table(summaries: list[Summary], unavailable: dict[str, str]) -> None:
-    rows = table_rows(summaries)
-    rows += [(tool, "-", "not available") + ("-",) * (len(HEADERS) - 3) for tool in unavailable]
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:
-        print(" | ".join(HEADERS))
-        for row in rows:
-            print(" | ".join(row))
-        return
-    table = Table(title="PostgreSQL load (median of runs; wall clock of each scenario's process)")
-    for i, header in enumerate(HEADERS):
-        table.add_column(header, justify="left" if i in (0, 2) else "right")
-    for row in rows:
-        table.add_row(*row)
-    Console(width=260).print(table)
+    common.print_rows(table_rows(summaries), unavailable, HEADERS, TABLE_TITLE, 260)
 
 
-def targets(summaries: list[Summary], checks: list[Check]) -> list[tuple[str, str, str]]:
+def targets(summaries: list[Summary], checks: list[common.Check]) -> list[common.Target]:
     """(where, target, PASS/FAIL (detail)) at TARGET_ROWS, else the largest row count
     with dataward results (said so)."""
-    measured = [s.rows for s in summaries if s.tool == "dataward" and s.median_s]
+    measured = common.dataward_rows(summaries)
     if not measured:
-        return [("-", "all targets", "not measured: no dataward results")]
+        return [common.NOT_MEASURED]
     rows = TARGET_ROWS if TARGET_ROWS in measured else max(measured)
-    where = f"{rows:,} rows" + ("" if rows == TARGET_ROWS else f" (stated at {TARGET_ROWS:,})")
-    get = {(s.tool, s.scenario): s for s in summaries if s.rows == rows}.get
-    first, same, changed = (get(("dataward", sc)) for sc in SCENARIOS)
-    if first and first.runs < 3:
-        where += f", {first.runs} run{'s' if first.runs > 1 else ''}: smoke, not a result"
-    lines = []
-
-    def verdict(ok: bool | None, detail: str) -> str:
-        if ok is None:
-            return f"not measured ({detail})" if detail else "not measured"
-        return ("PASS" if ok else "FAIL") + f" ({detail})"
-
-    floor = get((FLOOR, "first"))
-    ratio = first.median_s / floor.median_s if floor and floor.median_s else None
-    lines.append(
-        (
-            where,
+    scope = common.target_scope(summaries, rows, TARGET_ROWS)
+    where, first, same = scope.where, scope.first, scope.same
+    lines = [
+        common.floor_target(
+            scope,
             f"first load within {TARGET_FLOOR_RATIO}x of the COPY floor's first load",
-            verdict(None if ratio is None else ratio <= TARGET_FLOOR_RATIO, fmt_x(ratio)),
+            TARGET_FLOOR_RATIO,
         )
-    )
+    ]
     for peer, factor in (
         ("dlt-merge", TARGET_DLT_SPEEDUP),
         ("dlt-upsert", TARGET_DLT_SPEEDUP),
         ("executemany", TARGET_EXECUTEMANY_SPEEDUP),
     ):
-        other = get((peer, "first"))
+        other = scope.get((peer, "first"))
         if other and other.median_s:
             speedup = other.median_s / first.median_s
             ok, detail = (
@@ -838,27 +629,24 @@ def targets(summaries: list[Summary], checks: list[Check]) -> list[tuple[str, st
         else:
             ok, detail = None, f"no {peer} first load"
         lines.append(
-            (where, f"first load at least {factor:g}x faster than {peer}", verdict(ok, detail))
-        )
-    if same and same.median_s:
-        x = same.median_s / first.median_s
-        lines.append(
             (
                 where,
-                f"identical re-run at most {TARGET_SAME_RATIO}x of the first load",
-                verdict(x <= TARGET_SAME_RATIO, fmt_x(x)),
+                f"first load at least {factor:g}x faster than {peer}",
+                common.verdict(ok, detail),
             )
         )
+    lines.append(common.rerun_target(scope, "identical re-run", same, TARGET_SAME_RATIO))
+    if same and same.median_s:
         touched = sum(same.server.get(k, 0) for k in ("inserted", "updated", "deleted"))
         lines.append(
             (
                 where,
                 "identical re-run leaves zero dead tuples in the table",
-                verdict(
+                common.verdict(
                     None
                     if same.dead_tuples is None
                     else same.dead_tuples == 0 and not same.vacuumed,
-                    f"n_dead_tup {fmt_n(same.dead_tuples)}"
+                    f"n_dead_tup {common.fmt_n(same.dead_tuples)}"
                     + (", but a vacuum ran during it" if same.vacuumed else ""),
                 ),
             )
@@ -867,47 +655,14 @@ def targets(summaries: list[Summary], checks: list[Check]) -> list[tuple[str, st
             (
                 where,
                 "identical re-run writes zero rows",
-                verdict(
+                common.verdict(
                     None if same.rows_written is None else same.rows_written == 0 and touched == 0,
-                    f"{fmt_n(same.rows_written)} reported, server counted "
+                    f"{common.fmt_n(same.rows_written)} reported, server counted "
                     f"{server_counts(same.server)} ins/upd/del",
                 ),
             )
         )
-    else:
-        lines.append((where, "identical re-run", verdict(None, "no successful run")))
-    if changed and changed.median_s:
-        x = changed.median_s / first.median_s
-        lines.append(
-            (
-                where,
-                f"1%-changed re-run at most {TARGET_CHANGED_RATIO}x of the first load",
-                verdict(x <= TARGET_CHANGED_RATIO, fmt_x(x)),
-            )
-        )
-    else:
-        lines.append((where, "1%-changed re-run", verdict(None, "no successful run")))
-    # The process's own high-water mark, or the polled tree if that was larger (children).
-    peaks = [max(s.peak_rss_mib or 0, s.tree_rss_mib or 0) for s in (first, same, changed) if s]
-    peaks = [p for p in peaks if p]
-    peak = max(peaks) if peaks else None
-    lines.append(
-        (
-            where,
-            f"peak RSS under 400 MB ({TARGET_RSS_MIB:,.0f} MiB), every scenario",
-            verdict(None if peak is None else peak < TARGET_RSS_MIB, f"{fmt_mib(peak)} MiB"),
-        )
-    )
-    mine = [c for c in checks if c.tool == "dataward" and c.rows == rows]
-    if mine:
-        ok = all(c.equal for c in mine)
-        lines.append(
-            (
-                where,
-                "table after scenario 3 equals the changed file",
-                verdict(ok, f"{len(mine)} runs"),
-            )
-        )
+    lines += common.last_targets(scope, checks, TARGET_CHANGED_RATIO, "400 MB", TARGET_RSS_MIB)
     return lines
 
 
@@ -991,10 +746,11 @@ EQUALITY_NOTES = (
 )
 
 
-def render_markdown(summaries, runs, checks, meta) -> str:
-    info = meta["machine"]
-    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+def render_markdown(
+    summaries: list[Summary], runs: list[Run], checks: list[common.Check], meta: dict
+) -> str:
     settings = ", ".join(f"{k} {v}" for k, v in meta.get("server", {}).items())
+    unavailable = meta.get("unavailable", {})
     out = [
         "# Loading into PostgreSQL: dataward, dlt, executemany and binary COPY",
         "",
@@ -1013,86 +769,14 @@ def render_markdown(summaries, runs, checks, meta) -> str:
         "",
         "## Results",
         "",
-        "| " + " | ".join(HEADERS) + " |",
-        "|" + "|".join("---" if i in (0, 2) else "---:" for i in range(len(HEADERS))) + "|",
-    ]
-    for row in table_rows(summaries):
-        out.append("| " + " | ".join(row) + " |")
-    unavailable = meta.get("unavailable", {})
-    for tool in unavailable:
-        out.append(f"| {tool} | - | not available |" + " - |" * (len(HEADERS) - 3))
-    few = sorted({(s.tool, s.rows) for s in summaries if 0 < s.runs < 3})
-    if few:
-        which = ", ".join(f"{tool} at {rows:,}" for tool, rows in few)
-        out += ["", f"**Fewer than 3 repetitions** ({which}): a smoke run, not a result."]
-    if unavailable:
-        out.append("")
-        out += [f"- **{tool}** not available: {reason}" for tool, reason in unavailable.items()]
-    out += ["", "## Targets (dataward)", "", "| where | target | verdict |", "|---|---|---|"]
-    out += [f"| {a} | {b} | {c} |" for a, b, c in targets(summaries, checks)]
-
-    out += ["", "## What each tool left in the database", ""]
-    largest: dict[str, Check] = {}
-    for check in checks:  # the largest row count each tool has a good table for
-        if not check.error and check.rows >= largest.get(check.tool, check).rows:
-            largest[check.tool] = check
-    for check in largest.values():
-        types = ", ".join(f"{k} {v}" for k, v in check.types.items())
-        extra = f"; extra columns {', '.join(check.extra_columns)}" if check.extra_columns else ""
-        tables = ", ".join(
-            f"{name} ({count:,} rows, {size:,.1f} MiB)"
-            for name, (count, size) in check.tables.items()
-        )
-        out.append(
-            f"- **{check.tool}**, {check.rows:,} rows: `{check.relation}`, "
-            f"key constraint: {check.key}{extra}. "
-            f"Types: {types}. Tables in the database: {tables}."
-        )
-    out += ["", "How each tool wrote (the last repetition's statement and counts):", ""]
-    by_key = {(x.tool, x.rows, x.scenario): x for x in summaries}
-    for s in summaries:
-        if s.scenario != "first" or not s.runs:
-            continue
-        entries = []
-        for scenario in SCENARIOS:
-            one = by_key.get((s.tool, s.rows, scenario))
-            if one is None or not one.runs:
-                continue
-            counts = ", ".join(
-                f"{k} {fmt_n(v) if isinstance(v, int) else v}" for k, v in one.counts.items()
-            )
-            server = ", ".join(f"{k} {fmt_n(v)}" for k, v in one.server.items())
-            entries.append(
-                f"{scenario}: `{one.written_how}` -> {fmt_n(one.rows_written)}"
-                + (f" ({counts})" if counts else "")
-                + f"; server: {server}; dead tuples in other tables {fmt_n(one.other_dead)}"
-            )
-        out.append(f"- **{s.tool}**, {s.rows:,} rows: " + "; ".join(entries))
-
-    out += ["", "## Same content", ""]
-    groups: dict[int, list[Check]] = {}
-    for check in checks:
-        groups.setdefault(check.rows, []).append(check)
-    for rows, members in sorted(groups.items()):
-        bad = [c for c in members if not c.equal]
-        if not bad:
-            out.append(
-                f"- {rows:,} rows: all {len(members)} tables ({len({c.tool for c in members})} "
-                f"tools) equal the changed file (`{members[0].expected}`)"
-            )
-        else:
-            for c in bad:
-                out.append(
-                    f"- {rows:,} rows: **{c.tool} run {c.repeat} differs**: "
-                    f"{c.error or c.fingerprint} vs expected {c.expected}"
-                )
-    out += ["", *EQUALITY_NOTES]
-
-    problems = [s for s in summaries if s.error]
-    if problems:
-        out += ["", "## Problems", ""]
-        out += [f"- {s.tool} {s.rows:,} {s.scenario}: `{s.error[:400]}`" for s in problems]
-    out += [
+        *common.table_lines(HEADERS, table_rows(summaries)),
+        *common.unavailable_rows(unavailable, HEADERS),
+        *common.few_runs_lines(summaries),
+        *common.unavailable_notes(unavailable),
+        *common.targets_lines(targets(summaries, checks)),
+        *common.tool_sections(
+            summaries, checks, "database", database_tables, EQUALITY_NOTES, server_words
+        ),
         "",
         "## Machine",
         "",
@@ -1101,51 +785,35 @@ def render_markdown(summaries, runs, checks, meta) -> str:
         "and the ratios (same session, tools interleaved repetition by repetition) rather",
         "than absolute seconds.",
         "",
-        f"- {info.get('nproc')} CPUs ({info.get('cpu', 'unknown CPU')}), "
-        f"{info.get('ram_gib', '?')} GiB RAM, {info.get('platform')}",
-        f"- Python {info.get('python')}; {versions}",
-        f"- PostgreSQL server at {meta.get('server_url', SERVER)}: {settings}",
-        f"- sessions: {', '.join(meta['sessions'])}; load average at start "
-        f"{', '.join(f'{x:.2f}' for x in info['loadavg_start'])}, at end "
-        f"{', '.join(f'{x:.2f}' for x in meta['loadavg_end'])}",
-        "",
+        *common.machine_lines(
+            meta, [f"- PostgreSQL server at {meta.get('server_url', SERVER)}: {settings}"]
+        ),
     ]
     return "\n".join(out)
+
+
+def database_tables(check: common.Check) -> str:
+    return ", ".join(
+        f"{name} ({count:,} rows, {size:,.1f} MiB)" for name, (count, size) in check.tables.items()
+    )
+
+
+def server_words(one: Summary) -> str:
+    """What the server counted in a scenario, after the tool's own words."""
+    server = ", ".join(f"{k} {common.fmt_n(v)}" for k, v in one.server.items())
+    return f"; server: {server}; dead tuples in other tables {common.fmt_n(one.other_dead)}"
 
 
 # --------------------------------------------------------------------------- main
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", default="1000000", help="comma-separated row counts")
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions per tool (>= 3)")
-    parser.add_argument(
-        "--tools", default=",".join(DEFAULT_TOOLS), help=f"any of {','.join(TOOLS)}"
-    )
-    parser.add_argument("--output", type=Path, default=RESULTS / "load_postgres.md")
-    parser.add_argument(
-        "--raw",
-        type=Path,
-        default=DATA_DIR / "load_postgres.json",
-        help="every run as JSON (kept under the gitignored bench/data/)",
-    )
-    parser.add_argument(
-        "--merge",
-        action="store_true",
-        help="keep earlier results (from --raw) for the tool/rows pairs not run now",
-    )
-    parser.add_argument(
-        "--keep", action="store_true", help="keep each run's directory and database"
-    )
-    parser.add_argument(
-        "--render-only",
-        action="store_true",
-        help="rewrite the markdown from --raw, running nothing",
-    )
-    parser.add_argument(
-        "--dataward-exe",
-        type=Path,
-        default=DATAWARD_EXE,
-        help="the dataward executable to run (default: the one next to this Python)",
+    common.add_arguments(
+        parser,
+        name="load_postgres",
+        rows="1000000",
+        tools=TOOLS,
+        default_tools=DEFAULT_TOOLS,
+        keep_help="keep each run's directory and database",
     )
     parser.add_argument(
         "--server",
@@ -1154,37 +822,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per scenario")
     # Internal: one tool / one scenario in this (fresh) process.
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--scenario", choices=SCENARIOS, help=argparse.SUPPRESS)
-    parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--source", help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
-    parser.add_argument("--report", help=argparse.SUPPRESS)
+    common.add_child_arguments(parser, "--url")
     args = parser.parse_args(argv)
     if args.child:
         return args
-    args.row_counts = [int(x.replace("_", "")) for x in args.rows.split(",") if x]
-    args.tool_list = [x for x in args.tools.split(",") if x]
-    unknown = sorted(set(args.tool_list) - set(TOOLS))
-    if unknown:
-        parser.error(f"--tools: unknown {', '.join(unknown)}; choose from {', '.join(TOOLS)}")
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    return args
+    return common.checked_args(parser, args, TOOLS)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.child:
-        return child_main(args)
-
+        return common.child_main(args, "load_postgres_peers", args.url)
     if args.render_only:
-        saved = json.loads(args.raw.read_text())
-        runs = [Run(**r) for r in saved["runs"]]
-        checks = [Check(**c) for c in saved["checks"]]
-        args.output.write_text(render_markdown(summarize(runs), runs, checks, saved["meta"]))
-        print(f"wrote {args.output} from {args.raw}")
-        return 0
+        return common.render_only(args, REPORT)
 
     # The warehouse is the one dataward.toml names; an inherited override would win over it.
     os.environ.pop("DATAWARD_WAREHOUSE", None)
@@ -1198,66 +848,22 @@ def main(argv: list[str] | None = None) -> int:
         "sessions": [args.session],
         "unavailable": {},
     }
-    tools = list(args.tool_list)
-    if "dataward" in tools:
-        ok, reason = dataward_available(args.dataward_exe)
-        if not ok:
-            print(f"dataward: not available ({reason})", flush=True)
-            meta["unavailable"]["dataward"] = reason
-            tools.remove("dataward")
-
-    runs: list[Run] = []
-    checks: list[Check] = []
+    tools = common.available_tools(args, meta)
     try:
-        for rows in args.row_counts:
-            files = ensure_data(rows)
-            expected = source_fingerprint(files["changed"])
-            for path in files.values():
-                warm(path)
-            # Interleave the tools repetition by repetition: slow drift hits all alike.
-            for repeat in range(1, args.repeat + 1):
-                for tool in tools:
-                    done, check = run_tool(tool, rows, repeat, files, expected, server, args)
-                    runs += done
-                    checks.append(check)
+        runs, checks = common.run_all(
+            args,
+            tools,
+            ensure_data,
+            source_fingerprint,
+            partial(run_tool, server=server, options=args),
+        )
     finally:
         server.close()
     meta["loadavg_end"] = os.getloadavg()
+    return common.finish(args, runs, checks, meta, REPORT)
 
-    if args.merge and args.raw.exists():
-        earlier = json.loads(args.raw.read_text())
-        fresh = {(r.tool, r.rows) for r in runs}
-        runs = [Run(**r) for r in earlier["runs"] if (r["tool"], r["rows"]) not in fresh] + runs
-        checks = [
-            Check(**c) for c in earlier["checks"] if (c["tool"], c["rows"]) not in fresh
-        ] + checks
-        meta["sessions"] = sorted({r.session for r in runs})
-        for tool, reason in earlier["meta"].get("unavailable", {}).items():
-            if tool not in args.tool_list:
-                meta["unavailable"].setdefault(tool, reason)
-    summaries = summarize(runs)
-    print_table(summaries, meta["unavailable"])
-    for tool, reason in meta["unavailable"].items():
-        print(f"{tool}: not available: {reason}")
-    for where, target, verdict in targets(summaries, checks):
-        print(f"target [{where}] {target}: {verdict}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render_markdown(summaries, runs, checks, meta))
-    args.raw.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "meta": meta,
-        "runs": [asdict(r) for r in runs],
-        "checks": [asdict(c) for c in checks],
-    }
-    args.raw.write_text(json.dumps(payload, indent=1))
-    print(f"wrote {args.output} and {args.raw}")
 
-    failed = [c for c in checks if not c.equal]
-    for c in failed:
-        problem = c.error or f"content {c.fingerprint} != {c.expected}"
-        print(f"FAILED {c.tool} {c.rows:,} run {c.repeat}: {problem}", file=sys.stderr)
-    return 1 if failed or any(r.error for r in runs) else 0
-
+REPORT = common.Report(Run, summarize, print_table, targets, render_markdown)
 
 if __name__ == "__main__":
     sys.exit(main())

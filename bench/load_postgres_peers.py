@@ -41,12 +41,10 @@ from pathlib import Path
 from typing import Any
 
 import orders_spec as spec
+from load_duckdb_peers import DLT_DATASET, TABLE, dlt_load, dlt_outcome, floor_ddl
 
 Runner = Callable[[str, Path, str, Path], dict[str, Any]]
 
-TABLE = "orders"
-DLT_PIPELINE = "bench_orders"
-DLT_DATASET = "bench"
 DLT_DISPOSITIONS: dict[str, Any] = {
     "dlt-merge": "merge",
     "dlt-upsert": {"disposition": "merge", "strategy": "upsert"},
@@ -69,16 +67,6 @@ def upsert_tail() -> str:
     rest = [name for name in spec.COLUMNS if name != spec.UNIQUE]
     sets = ", ".join(f"{name} = EXCLUDED.{name}" for name in rest)
     return f"ON CONFLICT ({spec.UNIQUE}) DO UPDATE SET {sets}"
-
-
-def floor_ddl(if_not_exists: bool = False) -> str:
-    """The contract's columns and types (orders_spec.SQL_TYPES are valid PostgreSQL)."""
-    columns = [
-        f"{name} {spec.SQL_TYPES[name]}" + (" NOT NULL" if name in spec.NOT_NULL else "")
-        for name in spec.COLUMNS
-    ]
-    exists = "IF NOT EXISTS " if if_not_exists else ""
-    return f"CREATE TABLE {exists}{TABLE} ({', '.join(columns)}, PRIMARY KEY ({spec.UNIQUE}))"
 
 
 # --------------------------------------------------------------------------- floor (COPY)
@@ -215,24 +203,8 @@ def dlt_runner(tool: str) -> Runner:
     spy.install()
 
     def run(url: str, source: Path, scenario: str, workdir: Path) -> dict[str, Any]:
-        import pyarrow.parquet as pq
-
-        arrow_table = pq.read_table(source)
-        pipeline = dlt.pipeline(
-            pipeline_name=DLT_PIPELINE,
-            destination=dlt.destinations.postgres(credentials=url),
-            dataset_name=DLT_DATASET,
-            pipelines_dir=str(workdir / "dlt"),
-            progress=None,
-        )
-        info = pipeline.run(
-            arrow_table,
-            table_name=TABLE,
-            write_disposition=DLT_DISPOSITIONS[tool],
-            primary_key=spec.UNIQUE,
-        )
-        info.raise_on_failed_jobs()
-        staged = pipeline.last_trace.last_normalize_info.row_counts.get(TABLE)
+        destination = dlt.destinations.postgres(credentials=url)
+        info, staged = dlt_load(destination, DLT_DISPOSITIONS[tool], source, workdir)
         formats = sorted(
             {
                 job.job_file_info.file_format
@@ -241,12 +213,7 @@ def dlt_runner(tool: str) -> Runner:
                 if job.job_file_info.table_name == TABLE
             }
         )
-        return {
-            "rows_written": sum(count for _, count in spy.writes) if spy.writes else None,
-            "statement": "; ".join(kind for kind, _ in spy.writes),
-            "rows_staged": staged,
-            "file_format": ",".join(formats),
-        }
+        return {**dlt_outcome(spy.writes, staged), "file_format": ",".join(formats)}
 
     return run
 
