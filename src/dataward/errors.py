@@ -85,3 +85,13 @@ class LockHeldError(DatawardError):
     """Another run holds the lock this one needs."""
 
     exit_code = ExitCode.LOCK_HELD
+
+
+class StatementError(DatawardError):
+    """SQL the user wrote (a migration, say) was refused by the database."""
+
+    exit_code = ExitCode.CHECKS_FAILED
+
+
+class LockTimeoutError(InfrastructureError):
+    """A lock the statement needed was held by another session past lock_timeout."""

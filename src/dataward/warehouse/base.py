@@ -59,6 +59,9 @@ class Warehouse(ABC):
     def lock_table(self, table: str) -> None:  # noqa: B027 - most engines need nothing more
         """Hold `table` for this run (until close), or raise LockHeldError at once."""
 
+    def hold(self, key: str, what: str) -> None:  # noqa: B027 - a DuckDB file has one writer
+        """Hold the named lock `key` until close, or raise LockHeldError at once."""
+
     def serialize(self, name: str) -> None:  # noqa: B027 - one writer at a time already
         """Until this transaction ends, no other session passes `serialize(name)`."""
 
@@ -77,6 +80,12 @@ class Warehouse(ABC):
 
     @abstractmethod
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def execute_verbatim(self, sql: str) -> None:
+        """Run one statement someone wrote (a migration's), exactly as written: no
+        placeholders are read in it. The database refusing it is a StatementError; a
+        lost connection or a timeout an InfrastructureError."""
 
     def first_row(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         found = self.rows(sql, params)

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from dataward.contract.model import Column
-from dataward.errors import InfrastructureError, Location, LockHeldError
+from dataward.errors import InfrastructureError, Location, LockHeldError, StatementError
 from dataward.events import get_logger
 from dataward.warehouse.base import LiveColumn, Warehouse
 from dataward.warehouse.staging import SLOW_SECONDS, Staging, sql_string
@@ -120,6 +120,16 @@ class DuckDBWarehouse(Warehouse):
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.staging.rows(sql, params)
+
+    def execute_verbatim(self, sql: str) -> None:
+        try:
+            self.con.execute(sql)
+        except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+            raise self.staging.error(exc) from None
+        except duckdb.Error as exc:
+            raise StatementError(
+                " ".join(str(exc).split()), Location(file=str(self.path))
+            ) from None
 
     def copy_from_staging(
         self, select_sql: str, params: Sequence[Any], table: str, columns: Sequence[str]

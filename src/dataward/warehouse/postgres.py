@@ -26,7 +26,13 @@ from psycopg import sql
 from psycopg.types.string import TextLoader
 
 from dataward.contract.model import Column
-from dataward.errors import InfrastructureError, Location, LockHeldError
+from dataward.errors import (
+    InfrastructureError,
+    Location,
+    LockHeldError,
+    LockTimeoutError,
+    StatementError,
+)
 from dataward.sources.sql import _secrets_in, redact_url
 from dataward.warehouse.base import LiveColumn, Warehouse
 from dataward.warehouse.pg_copy import copy_batches, create_temp_table
@@ -98,8 +104,8 @@ class PostgresWarehouse(Warehouse):
             self.execute(statement)
         # A connection lost mid-run (a backend terminated) lost its advisory locks too.
         held, self._locked = self._locked, []
-        for table in held:
-            self.lock_table(table)
+        for key in held:
+            self.hold(key, key)
 
     def release(self) -> None:
         """Nothing to give back: outside a transaction the session blocks no writer."""
@@ -115,9 +121,13 @@ class PostgresWarehouse(Warehouse):
             self.staging.close()
 
     def lock_table(self, table: str) -> None:
-        if table in self._locked:
+        self.hold(_LOCK_PREFIX + table, f"table {table!r}")
+
+    def hold(self, key: str, what: str) -> None:
+        """A session-level advisory lock on `key` until close, or LockHeldError at once
+        naming the session that holds it (`what` says what the lock protects)."""
+        if key in self._locked:
             return
-        key = _LOCK_PREFIX + table
         row = self.first_row("SELECT pg_try_advisory_lock(hashtextextended(?, 0))", [key])
         if not (row and row[0]):
             holder = self.first_row(
@@ -133,10 +143,10 @@ class PostgresWarehouse(Warehouse):
                 else "another session"
             )
             raise LockHeldError(
-                f"another run holds table {table!r}: {who}; wait for it to finish",
-                Location(file=self.display_url, table=table),
+                f"another run holds {what}: {who}; wait for it to finish",
+                Location(file=self.display_url),
             )
-        self._locked.append(table)
+        self._locked.append(key)
 
     def serialize(self, name: str) -> None:
         self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [name])
@@ -173,6 +183,21 @@ class PostgresWarehouse(Warehouse):
             return cursor.fetchall() if cursor.description else []
         except psycopg.Error as exc:
             raise self._error(exc) from None
+
+    def execute_verbatim(self, statement: str) -> None:
+        try:
+            # No parameters: psycopg sends the text as it is (a `?` stays an operator).
+            self.conn.execute(statement.encode())
+        except psycopg.Error as exc:
+            error = self._error(exc)
+            timed_out = isinstance(
+                exc, psycopg.errors.LockNotAvailable | psycopg.errors.QueryCanceled
+            )
+            if timed_out or isinstance(exc, psycopg.OperationalError) or self.conn.broken:
+                raise error from None
+            raise StatementError(
+                self._scrub(_message(exc)), Location(file=self.display_url)
+            ) from exc
 
     def _run(self, statement: str | sql.Composable, params: Sequence[Any]) -> psycopg.Cursor:
         query = numbered(statement) if isinstance(statement, str) else statement
@@ -311,7 +336,7 @@ class PostgresWarehouse(Warehouse):
         message = self._scrub(_message(exc))
         where = Location(file=self.display_url)
         if isinstance(exc, psycopg.errors.LockNotAvailable):
-            return InfrastructureError(
+            return LockTimeoutError(
                 f"lock_timeout ({self.lock_timeout_seconds:g} s) reached: another session "
                 f"holds a lock this run needs; nothing was written ({message})",
                 where,

@@ -1,0 +1,225 @@
+"""`dataward migrate new|up|down|status|resolve`: schema migrations, applied and recorded."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from dataward.cli.errors import report_errors, stderr
+from dataward.cli.run import PROJECT_OPTION, WAREHOUSE_OPTION
+from dataward.errors import UsageError
+from dataward.migrate import runner
+from dataward.migrate.files import discover
+from dataward.project.config import Project, load_project
+from dataward.warehouse import project_warehouse
+
+app = typer.Typer(
+    help="Schema migrations: write them, lint them, apply and undo them.", no_args_is_help=True
+)
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+DIR_OPTION = typer.Option(None, "--dir", help="The migrations directory (default: migrations/).")
+LOCK_TIMEOUT_OPTION = typer.Option(
+    5.0, "--lock-timeout", help="Seconds a statement may wait for a lock before a retry."
+)
+
+_UP = """-- {name}: up. Runs in one transaction with its ledger row (add
+-- `{marker}` on a line of its own for what cannot, like CREATE INDEX CONCURRENTLY).
+-- dataward sets lock_timeout before it runs; `dataward migrate lint` checks it first.
+
+"""
+_DOWN = """-- {name}: down. Undoes exactly what the up did (`dataward migrate test` checks it).
+
+"""
+
+
+def _directory(project: Project, given: Path | None) -> Path:
+    return given or project.root / "migrations"
+
+
+@report_errors
+def new(
+    name: str = typer.Argument(..., help="What the migration does, e.g. add_orders_currency."),
+    directory: Path | None = DIR_OPTION,
+    project_dir: Path | None = PROJECT_OPTION,
+) -> None:
+    """Write <timestamp>_<name>.up.sql and .down.sql."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_]*", name):
+        raise UsageError(f"a migration name is lower-case letters, digits and _, got {name!r}")
+    from dataward.migrate.files import NO_TRANSACTION
+
+    target = _directory(load_project(project_dir), directory)
+    target.mkdir(parents=True, exist_ok=True)
+    version = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    while any(target.glob(f"{version}_*")):
+        version = str(int(version) + 1)  # two in one second keep their order
+    up = target / f"{version}_{name}.up.sql"
+    down = target / f"{version}_{name}.down.sql"
+    up.write_text(_UP.format(name=name, marker=NO_TRANSACTION))
+    down.write_text(_DOWN.format(name=name))
+    console.print(f"{escape(str(up))}\n{escape(str(down))}")
+
+
+@report_errors
+def up(
+    to: str | None = typer.Option(None, "--to", help="Stop after this version."),
+    directory: Path | None = DIR_OPTION,
+    lock_timeout: float = LOCK_TIMEOUT_OPTION,
+    project_dir: Path | None = PROJECT_OPTION,
+    warehouse: str | None = WAREHOUSE_OPTION,
+) -> None:
+    """Apply the pending migrations, oldest first, each in its own transaction."""
+    project = load_project(project_dir, warehouse)
+    migrations = discover(_directory(project, directory))
+    wh = project_warehouse(project)
+    try:
+        done = runner.up(wh, migrations, to=to, settings=_settings(lock_timeout), say=_say)
+    finally:
+        wh.close()
+    console.print(f"{len(done)} migration(s) applied" if done else "nothing to apply")
+
+
+@report_errors
+def down(
+    steps: int = typer.Option(1, "--steps", help="How many of the newest to undo."),
+    directory: Path | None = DIR_OPTION,
+    lock_timeout: float = LOCK_TIMEOUT_OPTION,
+    project_dir: Path | None = PROJECT_OPTION,
+    warehouse: str | None = WAREHOUSE_OPTION,
+) -> None:
+    """Undo the newest applied migrations (their down scripts), newest first."""
+    project = load_project(project_dir, warehouse)
+    migrations = discover(_directory(project, directory))
+    wh = project_warehouse(project)
+    try:
+        undone = runner.down(
+            wh, migrations, steps=steps, settings=_settings(lock_timeout), say=_say
+        )
+    finally:
+        wh.close()
+    console.print(f"{len(undone)} migration(s) undone" if undone else "nothing to undo")
+
+
+@report_errors
+def status(
+    output: str = typer.Option("text", "--format", help="text or json."),
+    directory: Path | None = DIR_OPTION,
+    project_dir: Path | None = PROJECT_OPTION,
+    warehouse: str | None = WAREHOUSE_OPTION,
+) -> None:
+    """Each migration: applied, pending, dirty, changed since applied, or missing its file."""
+    if output not in ("text", "json"):
+        raise UsageError(f"--format must be text or json, got {output!r}")
+    project = load_project(project_dir, warehouse)
+    migrations = discover(_directory(project, directory))
+    wh = project_warehouse(project)
+    try:
+        wh.open()
+        wh.begin()
+        try:
+            lines = runner.status(wh, migrations)
+            wh.commit()
+        except BaseException:
+            wh.rollback()
+            raise
+    finally:
+        wh.close()
+    if output == "json":
+        sys.stdout.write(json.dumps([_as_json(line) for line in lines], indent=2) + "\n")
+        return
+    table = Table(show_edge=False)
+    for heading in ("version", "name", "state", "applied (UTC)", "ms", "by"):
+        table.add_column(heading)
+    for line in lines:
+        entry = line.applied
+        table.add_row(
+            line.version,
+            escape(line.name),
+            _STATE_STYLE.get(line.state, line.state),
+            entry.applied_at.strftime("%Y-%m-%d %H:%M:%S") if entry else "",
+            str(entry.duration_ms) if entry else "",
+            escape(entry.applied_by) if entry else "",
+        )
+    console.print(table)
+    for line in lines:
+        if line.state in _ADVICE:
+            advice = _ADVICE[line.state].replace("VERSION", line.version)
+            stderr.print(f"{line.version}_{escape(line.name)}: {escape(advice)}")
+
+
+@report_errors
+def resolve(
+    version: str = typer.Argument(..., help="The dirty migration's version."),
+    applied: bool = typer.Option(
+        None, "--applied/--undone", help="What state the database is in now."
+    ),
+    directory: Path | None = DIR_OPTION,
+    project_dir: Path | None = PROJECT_OPTION,
+    warehouse: str | None = WAREHOUSE_OPTION,
+) -> None:
+    """Say what a migration that failed outside a transaction left: applied or undone."""
+    if applied is None:
+        raise UsageError("say --applied or --undone: what state the database is in now")
+    project = load_project(project_dir, warehouse)
+    migrations = discover(_directory(project, directory))
+    wh = project_warehouse(project)
+    try:
+        runner.resolve(wh, migrations, version, applied)
+    finally:
+        wh.close()
+    console.print(f"{version} marked {'applied' if applied else 'undone'}")
+
+
+_STATE_STYLE = {
+    "applied": "[green]applied[/]",
+    "pending": "pending",
+    "dirty": "[bold red]dirty[/]",
+    "changed": "[bold red]changed[/]",
+    "missing": "[yellow]missing[/]",
+}
+_ADVICE = {
+    "dirty": "failed outside a transaction; finish or undo it by hand, then "
+    "`dataward migrate resolve VERSION --applied` (or --undone)",
+    "changed": "edited after it was applied; restore the file and write a new migration",
+    "missing": "applied, but its file is gone; restore it (its down is needed to undo it)",
+}
+
+
+def _as_json(line: runner.Line) -> dict:
+    entry = line.applied
+    return {
+        "version": line.version,
+        "name": line.name,
+        "state": line.state,
+        "applied_at": entry.applied_at.isoformat() if entry else None,
+        "duration_ms": entry.duration_ms if entry else None,
+        "applied_by": entry.applied_by if entry else None,
+        "file": str(line.migration.up.file) if line.migration else None,
+    }
+
+
+def _settings(lock_timeout: float) -> runner.Settings:
+    if lock_timeout <= 0:
+        raise UsageError(f"--lock-timeout must be a positive number of seconds, got {lock_timeout}")
+    return runner.Settings(lock_timeout_seconds=lock_timeout)
+
+
+def _say(text: str) -> None:
+    stderr.print(escape(text))
+
+
+for _name, _command in (
+    ("new", new),
+    ("up", up),
+    ("down", down),
+    ("status", status),
+    ("resolve", resolve),
+):
+    app.command(name=_name)(_command)
