@@ -177,6 +177,93 @@ def resolve(
     console.print(f"{version} marked {'applied' if applied else 'undone'}")
 
 
+@report_errors
+def test(
+    path: Path | None = typer.Argument(
+        None, help="The migrations directory (default: migrations/)."
+    ),
+    database: str | None = typer.Option(
+        None,
+        "--database",
+        help="Where to make the scratch database (a server's URL; default: the warehouse's).",
+    ),
+    rows: int = typer.Option(0, "--rows", help="Fill every table with N synthetic rows first."),
+    estimate_rows: int | None = typer.Option(
+        None, "--estimate-rows", help="Project each up's duration to this many rows."
+    ),
+    output: str = typer.Option("text", "--format", help="text or json."),
+    project_dir: Path | None = PROJECT_OPTION,
+) -> None:
+    """Up, down and up again for every migration on a scratch database, catalog compared
+    at each step; with --rows, timed on data with the locks it takes watched."""
+    from dataward.migrate.testing import scratch_database, test_migrations
+
+    if output not in ("text", "json"):
+        raise UsageError(f"--format must be text or json, got {output!r}")
+    if rows < 0:
+        raise UsageError(f"--rows must be 0 or more, got {rows}")
+    project = None if database and path else load_project(project_dir)
+    directory = path or _directory(project, None)  # type: ignore[arg-type]
+    migrations = discover(directory)
+    url = database or (project.warehouse_url if project else "")
+    with scratch_database(url if "://" in url else "duckdb:///scratch") as (wh, server_url):
+        results = test_migrations(
+            wh,
+            migrations,
+            rows=rows,
+            estimate_rows=estimate_rows,
+            server_url=server_url,
+            say=_say,
+        )
+    if output == "json":
+        sys.stdout.write(json.dumps([_tested_json(t) for t in results], indent=2) + "\n")
+    else:
+        for tested in results:
+            _print_tested(tested)
+    if not all(t.ok for t in results):
+        raise typer.Exit(1)
+
+
+def _print_tested(tested) -> None:
+    verdict = "[green]ok[/]" if tested.ok else "[bold red]FAILED[/]"
+    timing = ""
+    if tested.seconds is not None and tested.rows:
+        timing = f"  up {tested.seconds:.3f} s at {tested.rows:,} rows"
+        if tested.estimate_seconds is not None:
+            timing += f" (about {tested.estimate_seconds:,.1f} s at the estimate's rows)"
+    console.print(f"{escape(str(tested.migration))}  {verdict}{timing}")
+    for held in tested.locks:
+        console.print(
+            f"  lock {escape(held.relation)}: {held.mode} for {held.seconds:.3f} s ({held.blocks})"
+        )
+    for table in tested.rewritten:
+        console.print(f"  rewrote {escape(table)} (a new storage file: every row copied)")
+    for line in tested.lossy:
+        console.print(f"  [bold red]lossy[/]: {escape(line)}")
+    for note in tested.notes:
+        console.print(f"  note: {escape(note)}")
+    for problem in tested.problems:
+        console.print(f"  [bold red]problem[/]: {escape(problem)}")
+
+
+def _tested_json(tested) -> dict:
+    return {
+        "version": tested.migration.version,
+        "name": tested.migration.name,
+        "ok": tested.ok,
+        "problems": tested.problems,
+        "rows": tested.rows,
+        "seconds": tested.seconds,
+        "estimate_seconds": tested.estimate_seconds,
+        "locks": [
+            {"relation": h.relation, "mode": h.mode, "seconds": h.seconds} for h in tested.locks
+        ],
+        "rewritten": tested.rewritten,
+        "lossy": tested.lossy,
+        "notes": tested.notes,
+    }
+
+
 _STATE_STYLE = {
     "applied": "[green]applied[/]",
     "pending": "pending",
@@ -221,5 +308,6 @@ for _name, _command in (
     ("down", down),
     ("status", status),
     ("resolve", resolve),
+    ("test", test),
 ):
     app.command(name=_name)(_command)
