@@ -264,6 +264,105 @@ def _tested_json(tested) -> dict:
     }
 
 
+PLANS = (
+    "change-type",
+    "rename-column",
+    "add-not-null-column",
+    "add-foreign-key",
+    "add-index",
+    "add-unique",
+)
+
+
+@report_errors
+def plan(
+    change: str = typer.Argument(..., help=f"One of: {', '.join(PLANS)}."),
+    arguments: list[str] = typer.Argument(
+        ...,
+        help="change-type TABLE.COLUMN TYPE · rename-column TABLE.COLUMN NEW · "
+        "add-not-null-column TABLE.COLUMN TYPE DEFAULT · add-foreign-key TABLE.COLUMN "
+        "PARENT.COLUMN · add-index TABLE.COLUMN[,COLUMN] · add-unique TABLE.COLUMN[,COLUMN]",
+    ),
+    key: str | None = typer.Option(
+        None, "--key", help="The table's key column for batched backfills (default: its PK)."
+    ),
+    directory: Path | None = DIR_OPTION,
+    project_dir: Path | None = PROJECT_OPTION,
+    warehouse: str | None = WAREHOUSE_OPTION,
+) -> None:
+    """Write the expand/contract migrations of a change, each with its down."""
+    from dataward.migrate import plan as plans
+
+    if change not in PLANS:
+        raise UsageError(f"unknown change {change!r}: one of {', '.join(PLANS)}")
+    project = load_project(project_dir, warehouse)
+    if not project.warehouse_url.startswith(("postgresql", "postgres")):
+        raise UsageError(
+            "plans are for PostgreSQL, where locks make one-step changes dangerous; a DuckDB "
+            "file has one writer: make the change in one migration"
+        )
+    expected = {"change-type": 2, "rename-column": 2, "add-not-null-column": 3}.get(change, 1)
+    if change == "add-foreign-key":
+        expected = 2
+    if len(arguments) != expected:
+        raise UsageError(f"{change} takes {expected} argument(s), got {len(arguments)}")
+    table, columns = _table_columns(arguments[0])
+    if change in ("add-index", "add-unique", "add-foreign-key"):
+        if change == "add-foreign-key":
+            parent, parent_columns = _table_columns(arguments[1])
+            steps = plans.add_foreign_key(table, columns, parent, parent_columns)
+        elif change == "add-unique":
+            steps = plans.add_unique(table, columns)
+        else:
+            steps = plans.add_index(table, columns)
+    else:
+        column = _live_column(project, table, columns[0], key)
+        if change == "change-type":
+            steps = plans.change_type(column, arguments[1])
+        elif change == "rename-column":
+            steps = plans.change_type(column, column.type, rename_to=arguments[1])
+        else:
+            steps = plans.add_not_null_column(
+                table, columns[0], arguments[1], arguments[2], column.key
+            )
+    written = plans.write(steps, _directory(project, directory))
+    for path in written:
+        console.print(escape(str(path)))
+
+
+def _table_columns(text: str) -> tuple[str, list[str]]:
+    table, dot, columns = text.partition(".")
+    if not dot or not table or not columns:
+        raise UsageError(f"expected TABLE.COLUMN (or TABLE.COLUMN,COLUMN), got {text!r}")
+    return table, [c for c in columns.split(",") if c]
+
+
+def _live_column(project: Project, table: str, column: str, key: str | None):
+    """The column as the warehouse has it: its type, NOT NULL, and the table's key."""
+    from dataward.migrate.plan import Column
+
+    wh = project_warehouse(project)
+    try:
+        wh.open()
+        live = {c.name: c for c in wh.live_columns(table) or []}
+        primary = tuple(wh.primary_key(table))
+    finally:
+        wh.close()
+    if not live:
+        raise UsageError(f"table {table!r} is not in the warehouse {wh.display_url}")
+    if column not in live and key is None:
+        # add-not-null-column: the column is new; only the key is needed.
+        return Column(table, column, "", False, primary)
+    found = live.get(column)
+    return Column(
+        table,
+        column,
+        found.type if found else "",
+        bool(found and not found.nullable),
+        (key,) if key else primary,
+    )
+
+
 _STATE_STYLE = {
     "applied": "[green]applied[/]",
     "pending": "pending",
@@ -309,5 +408,6 @@ for _name, _command in (
     ("status", status),
     ("resolve", resolve),
     ("test", test),
+    ("plan", plan),
 ):
     app.command(name=_name)(_command)
