@@ -47,15 +47,26 @@ def _directory(project: Project, given: Path | None) -> Path:
 @report_errors
 def new(
     name: str = typer.Argument(..., help="What the migration does, e.g. add_orders_currency."),
+    from_contract: Path | None = typer.Option(
+        None,
+        "--from-contract",
+        help="Write what brings the live table to this contract (direct DDL, or a plan).",
+    ),
+    table: str | None = typer.Option(None, "--table", help="The contract's table, if several."),
     directory: Path | None = DIR_OPTION,
     project_dir: Path | None = PROJECT_OPTION,
+    warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:
-    """Write <timestamp>_<name>.up.sql and .down.sql."""
+    """Write <timestamp>_<name>.up.sql and .down.sql (empty, or from a contract)."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9_]*", name):
         raise UsageError(f"a migration name is lower-case letters, digits and _, got {name!r}")
     from dataward.migrate.files import NO_TRANSACTION
 
-    target = _directory(load_project(project_dir), directory)
+    project = load_project(project_dir, warehouse)
+    if from_contract is not None:
+        _from_contract(project, from_contract, table, name, _directory(project, directory))
+        return
+    target = _directory(project, directory)
     target.mkdir(parents=True, exist_ok=True)
     version = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     while any(target.glob(f"{version}_*")):
@@ -65,6 +76,35 @@ def new(
     up.write_text(_UP.format(name=name, marker=NO_TRANSACTION))
     down.write_text(_DOWN.format(name=name))
     console.print(f"{escape(str(up))}\n{escape(str(down))}")
+
+
+def _from_contract(
+    project: Project, path: Path, table: str | None, title: str, directory: Path
+) -> None:
+    from dataward.contract.loader import load_contract
+    from dataward.migrate import plan as plans
+    from dataward.migrate.from_contract import migration_for
+
+    contract = load_contract(path)
+    try:
+        chosen = contract.table(table)
+    except KeyError:
+        names = ", ".join(t.name for t in contract.tables)
+        raise UsageError(f"pick the contract's table with --table (one of: {names})") from None
+    wh = project_warehouse(project)
+    try:
+        wh.open()
+        outcome = migration_for(wh, contract, chosen, title)
+    finally:
+        wh.close()
+    if not outcome.steps:
+        console.print(
+            f"{escape(chosen.storage_name)} already matches the contract: nothing to write"
+        )
+    for path_written in plans.write(outcome.steps, directory):
+        console.print(escape(str(path_written)))
+    for note in outcome.notes:
+        stderr.print(f"note: {escape(note)}")
 
 
 @report_errors
@@ -268,6 +308,7 @@ PLANS = (
     "change-type",
     "rename-column",
     "add-not-null-column",
+    "set-not-null",
     "add-foreign-key",
     "add-index",
     "add-unique",
@@ -280,7 +321,8 @@ def plan(
     arguments: list[str] = typer.Argument(
         ...,
         help="change-type TABLE.COLUMN TYPE · rename-column TABLE.COLUMN NEW · "
-        "add-not-null-column TABLE.COLUMN TYPE DEFAULT · add-foreign-key TABLE.COLUMN "
+        "add-not-null-column TABLE.COLUMN TYPE DEFAULT · set-not-null TABLE.COLUMN · "
+        "add-foreign-key TABLE.COLUMN "
         "PARENT.COLUMN · add-index TABLE.COLUMN[,COLUMN] · add-unique TABLE.COLUMN[,COLUMN]",
     ),
     key: str | None = typer.Option(
@@ -302,6 +344,7 @@ def plan(
             "file has one writer: make the change in one migration"
         )
     expected = {"change-type": 2, "rename-column": 2, "add-not-null-column": 3}.get(change, 1)
+    # set-not-null, add-index and add-unique name one table and its columns.
     if change == "add-foreign-key":
         expected = 2
     if len(arguments) != expected:
@@ -319,6 +362,8 @@ def plan(
         column = _live_column(project, table, columns[0], key)
         if change == "change-type":
             steps = plans.change_type(column, arguments[1])
+        elif change == "set-not-null":
+            steps = plans.set_not_null(column)
         elif change == "rename-column":
             steps = plans.change_type(column, column.type, rename_to=arguments[1])
         else:

@@ -16,6 +16,7 @@ file says so at its top: that release goes out before the migration is applied.
   add-foreign-key TABLE(COLS) PARENT(COLS)
                                   the referencing index (concurrently), the key NOT VALID,
                                   then VALIDATE
+  set-not-null TABLE.COLUMN       validated CHECK, SET NOT NULL, the CHECK dropped
   add-index TABLE(COLS)           CREATE INDEX CONCURRENTLY
   add-unique TABLE(COLS)          CREATE UNIQUE INDEX CONCURRENTLY, then the constraint
                                   USING INDEX
@@ -277,6 +278,11 @@ def add_not_null_column(
         ),
         *_not_null_steps(meta, column, label),
     ]
+
+
+def set_not_null(column: Column) -> list[Step]:
+    """NOT NULL on an existing, filled column: a validated CHECK first, then SET NOT NULL."""
+    return _not_null_steps(column, column.name, f"{column.table}_{column.name}")
 
 
 def add_index(table: str, columns: list[str], *, unique: bool = False) -> list[Step]:

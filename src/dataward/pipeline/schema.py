@@ -77,6 +77,20 @@ def upgrade_row_hash_column(wh: Warehouse, name: str, key: tuple[str, ...]) -> b
     return True
 
 
+def expected_columns(wh: Warehouse, table: Table, checks: list[Check]) -> list[LiveColumn]:
+    """The columns the contract's DDL gives, as the warehouse spells them: read back from
+    a temporary table built with that DDL, so type spellings never need translating."""
+    probe = "dw_expected_shape"
+    wh.execute(f"DROP TABLE IF EXISTS {wh.temp_schema}.{wh.quote(probe)}")
+    ddl = target_ddl(table, probe, wh.dialect, checks).replace(
+        "CREATE TABLE", "CREATE TEMP TABLE", 1
+    )
+    wh.execute(ddl)
+    expected = wh.temp_columns(probe)
+    wh.execute(f"DROP TABLE {wh.temp_schema}.{wh.quote(probe)}")
+    return expected
+
+
 def compare_with_contract(
     wh: Warehouse, table: Table, name: str, checks: list[Check]
 ) -> list[Mismatch] | None:
@@ -86,14 +100,7 @@ def compare_with_contract(
     live = wh.live_columns(name)
     if live is None:
         return None
-    probe = "dw_expected_shape"
-    wh.execute(f"DROP TABLE IF EXISTS {wh.temp_schema}.{wh.quote(probe)}")
-    ddl = target_ddl(table, probe, wh.dialect, checks).replace(
-        "CREATE TABLE", "CREATE TEMP TABLE", 1
-    )
-    wh.execute(ddl)
-    expected = wh.temp_columns(probe)
-    wh.execute(f"DROP TABLE {wh.temp_schema}.{wh.quote(probe)}")
+    expected = expected_columns(wh, table, checks)
     found: list[Mismatch] = []
     live_by_name = {c.name: c for c in live}
     expected_names = {c.name for c in expected}
