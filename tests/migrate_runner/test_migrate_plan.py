@@ -134,8 +134,14 @@ def test_add_not_null_column(project):
             ["orders.customer_id", "customers.id"],
             "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey' AND convalidated",
         ),
+        (
+            "set-not-null",
+            ["orders.note"],
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = 'orders'::regclass "
+            "AND attname = 'note' AND attnotnull",
+        ),
     ],
-    ids=["add-index", "add-unique", "add-foreign-key"],
+    ids=["add-index", "add-unique", "add-foreign-key", "set-not-null"],
 )
 def test_index_and_constraint_plans(project, change, arguments, finally_):
     versions = _planned(project, change, *arguments)
