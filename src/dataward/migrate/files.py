@@ -8,6 +8,8 @@
   flyway          V<version>__<name>.sql, with its undo U<version>__<name>.sql if there is one
   goose           <version>_<name>.sql with `-- +goose Up`, `-- +goose Down`, and
                   `-- +goose NO TRANSACTION`
+  alembic         alembic.ini and its revisions, rendered by Alembic's offline mode
+                  (alembic_project.py)
 
 Each migration's up and down are `Script`s that remember where in their file they start,
 so every statement (split by pglast, PostgreSQL's own parser) carries its file, line and
@@ -29,7 +31,7 @@ from pglast.parser import ParseError
 from dataward.errors import ContractError, Location
 
 NO_TRANSACTION = "-- dataward:no-transaction"
-FORMATS = ("native", "dbmate", "flyway", "goose")
+FORMATS = ("native", "dbmate", "flyway", "goose", "alembic")
 
 _NATIVE = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.(?P<direction>up|down)\.sql$")
 _NUMBERED = re.compile(r"^(?P<version>\d+)_(?P<name>.+)\.sql$")
@@ -67,6 +69,9 @@ class Script:
     sql: str
     file: Path
     first_line: int = 1
+    # SQL that is not the file's text (Alembic's offline output for a revision): every
+    # position is the file's `first_line` (its upgrade() or downgrade()).
+    pinned: bool = False
 
     @property
     def empty(self) -> bool:
@@ -74,6 +79,8 @@ class Script:
 
     def location(self, offset: int) -> Location:
         """File, line and column of a character offset into `sql`."""
+        if self.pinned:
+            return Location(file=str(self.file), line=self.first_line, column=1)
         before = self.sql[:offset]
         line = self.first_line + before.count("\n")
         column = offset - (before.rfind("\n") + 1) + 1
@@ -122,6 +129,7 @@ class Migration:
     down: Script | None
     transactional: bool = True
     files: tuple[Path, ...] = field(default=())
+    position: int | None = None  # order in the chain, where versions do not sort (Alembic)
 
     @property
     def checksum(self) -> str:
@@ -130,6 +138,8 @@ class Migration:
 
     @property
     def order(self) -> tuple[int, ...]:
+        if self.position is not None:
+            return (self.position,)
         return tuple(int(part) for part in re.split(r"[._]", self.version))
 
     def __str__(self) -> str:
@@ -137,9 +147,15 @@ class Migration:
 
 
 def discover(directory: Path) -> list[Migration]:
-    """Every migration in `directory` (any of the layouts above), in version order."""
+    """Every migration in `directory` (any of the layouts above), in version order; an
+    Alembic project (alembic.ini here, or this is its script directory) is read through
+    Alembic's offline SQL (migrate/alembic_project.py)."""
     if not directory.is_dir():
         raise MigrationError("no migrations directory", Location(file=str(directory)))
+    from dataward.migrate.alembic_project import alembic_ini, read_alembic
+
+    if (ini := alembic_ini(directory)) is not None:
+        return read_alembic(ini)
     migrations: list[Migration] = []
     pairs: dict[tuple[str, str], dict[str, Path]] = {}
     flyway: dict[str, dict[str, Path]] = {}

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from dataward.errors import DatawardError, ExitCode, Location, LockTimeoutError, StatementError
 from dataward.migrate import ledger
+from dataward.migrate.alembic_project import refuse_to_apply
 from dataward.migrate.files import Migration, MigrationError, Script
 from dataward.migrate.ledger import Applied
 from dataward.warehouse import Warehouse
@@ -58,6 +59,10 @@ class Line:
 
 
 def status(wh: Warehouse, migrations: list[Migration]) -> list[Line]:
+    if migrations and migrations[0].format == "alembic":
+        from dataward.migrate.alembic_project import alembic_states
+
+        return [Line(m, v, n, state, None) for m, v, n, state in alembic_states(wh, migrations)]
     ledger.ensure_ledger(wh)
     done = ledger.applied(wh)
     lines = []
@@ -116,6 +121,7 @@ def up(
     settings: Settings = Settings(),
     say: Say = lambda _: None,
 ) -> list[Migration]:
+    refuse_to_apply(migrations, "upgrade")
     _hold(wh)
     lines = status(wh, migrations)
     check(lines)
@@ -150,6 +156,7 @@ def down(
 ) -> list[Migration]:
     if steps < 1:
         raise MigrationError("--steps must be at least 1")
+    refuse_to_apply(migrations, "downgrade")
     _hold(wh)
     lines = status(wh, migrations)
     check(lines)
