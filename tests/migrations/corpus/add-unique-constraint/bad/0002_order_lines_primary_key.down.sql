@@ -1,0 +1,2 @@
+SET lock_timeout = '5s';
+ALTER TABLE order_lines DROP CONSTRAINT order_lines_pkey;

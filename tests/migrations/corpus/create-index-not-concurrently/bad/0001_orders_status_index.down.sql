@@ -1,0 +1,3 @@
+SET lock_timeout = '5s';
+-- dataward:ignore drop-index-not-concurrently undoes the up (a brief lock)
+DROP INDEX orders_status_idx;

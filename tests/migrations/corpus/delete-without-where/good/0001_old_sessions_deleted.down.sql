@@ -1,0 +1,2 @@
+-- expired sessions are not restored
+SELECT 1;

@@ -1,0 +1,4 @@
+CREATE TABLE order_notes (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  note text NOT NULL
+);

@@ -1,0 +1,4 @@
+CREATE TABLE order_tags (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  tag text NOT NULL
+);

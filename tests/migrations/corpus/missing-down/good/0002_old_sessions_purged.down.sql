@@ -1,0 +1,1 @@
+-- dataward:ignore missing-down purged sessions are not restored; they are expired anyway

@@ -1,0 +1,4 @@
+CREATE TABLE orders (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  customer_id bigint NOT NULL REFERENCES customers (id) -- expect: missing-foreign-key-index
+);

@@ -1,0 +1,4 @@
+CREATE TABLE audit_log ( -- expect: missing-primary-key
+  happened_at timestamptz NOT NULL,
+  message text NOT NULL
+);

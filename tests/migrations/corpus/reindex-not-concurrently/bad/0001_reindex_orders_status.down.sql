@@ -1,0 +1,2 @@
+-- a rebuilt index is the same index: nothing to undo
+SELECT 1;

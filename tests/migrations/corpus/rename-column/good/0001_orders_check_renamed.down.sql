@@ -1,0 +1,2 @@
+SET lock_timeout = '5s';
+ALTER TABLE orders RENAME CONSTRAINT orders_amount_positive TO orders_amount_check;

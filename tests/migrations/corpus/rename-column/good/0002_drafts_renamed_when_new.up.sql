@@ -1,0 +1,5 @@
+CREATE TABLE drafts (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  body text NOT NULL
+);
+ALTER TABLE drafts RENAME COLUMN body TO content;

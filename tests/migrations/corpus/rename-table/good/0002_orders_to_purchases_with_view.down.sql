@@ -1,0 +1,3 @@
+SET lock_timeout = '5s';
+DROP VIEW orders;
+ALTER TABLE purchases RENAME TO orders;

@@ -1,0 +1,4 @@
+SET lock_timeout = '5s';
+ALTER TABLE orders VALIDATE CONSTRAINT orders_currency_not_null;
+ALTER TABLE orders ALTER COLUMN currency SET NOT NULL;
+ALTER TABLE orders DROP CONSTRAINT orders_currency_not_null;

@@ -1,0 +1,2 @@
+SET lock_timeout = '5s';
+ALTER TABLE events ADD COLUMN seen_at timestamp without time zone; -- expect: timestamp-without-time-zone

@@ -1,0 +1,2 @@
+-- the rows are gone: nothing can restore them
+SELECT 1;

@@ -1,0 +1,3 @@
+SET lock_timeout = '5s';
+-- café, saved as Latin-1 -- expect: unreadable-migration
+ALTER TABLE orders ADD COLUMN note text;

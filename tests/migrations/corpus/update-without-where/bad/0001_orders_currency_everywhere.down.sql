@@ -1,0 +1,2 @@
+-- the previous values are not kept
+SELECT 1;

@@ -1,0 +1,1 @@
+UPDATE orders SET currency = 'EUR'; -- expect: update-without-where

@@ -1,0 +1,1 @@
+UPDATE orders SET currency = 'EUR' WHERE currency IS NULL AND id < 10000;
