@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dataward.cli.errors import report_errors, stderr
+from dataward.cli.migrate_lint import lint
 from dataward.cli.run import PROJECT_OPTION, WAREHOUSE_OPTION
 from dataward.errors import UsageError
 from dataward.migrate import runner
@@ -454,5 +455,6 @@ for _name, _command in (
     ("resolve", resolve),
     ("test", test),
     ("plan", plan),
+    ("lint", lint),
 ):
     app.command(name=_name)(_command)

@@ -46,6 +46,12 @@ DROP_NOT_NULL = "drop-not-null"
 VALIDATED_AT_ONCE = "constraint-validated-in-same-migration"
 BACKFILL_WITH_DDL = "backfill-with-ddl"
 SET_NOT_NULL = "set-not-null"
+UPDATE_WITHOUT_WHERE = "update-without-where"
+ADD_COLUMN_AND_SET_NOT_NULL = "add-column-and-set-not-null"
+INDEX_NOT_CONCURRENTLY = "create-index-not-concurrently"
+WAS_NOT_NULL = "undoes the contract step: it was NOT NULL"
+REBUILT_INDEX = "undoes the attach: the index went with the constraint"
+REFILL = "undoes the contract step: refills every row of the column it puts back"
 UNDO_NOT_NULL = "undoes this plan: the column is already NOT NULL, the scan finds nothing"
 
 
@@ -238,10 +244,10 @@ def change_type(column: Column, new_type: str, *, rename_to: str | None = None) 
             f"{LOCK_TIMEOUT}\nALTER TABLE {t} ADD COLUMN {q(old_kept)} {column.type};\n"
             # The old values went with the column: rebuilt from the new one (an emergency
             # path, so one statement under lock rather than another plan).
-            f"{_ignore(BACKFILL_WITH_DDL, 'undoes the contract step: refills the column')}\n"
+            f"{_ignore(f'{BACKFILL_WITH_DDL},{UPDATE_WITHOUT_WHERE}', REFILL)}\n"
             f"UPDATE {t} SET {q(old_kept)} = CAST({q(final)} AS {column.type});\n"
             + (
-                f"{_ignore(SET_NOT_NULL, 'undoes the contract step: it was NOT NULL')}\n"
+                f"{_ignore(ADD_COLUMN_AND_SET_NOT_NULL, WAS_NOT_NULL)}\n"
                 f"ALTER TABLE {t} ALTER COLUMN {q(old_kept)} SET NOT NULL;\n"
                 if column.not_null
                 else ""
@@ -311,6 +317,10 @@ def add_unique(table: str, columns: list[str]) -> list[Step]:
             f"{LOCK_TIMEOUT}\nALTER TABLE {q(table)} ADD CONSTRAINT {q(index)} UNIQUE USING INDEX "
             f"{q(index)};\n",
             f"{LOCK_TIMEOUT}\nALTER TABLE {q(table)} DROP CONSTRAINT {q(index)};\n"
+            # The constraint takes its index with it; the step before expects the index.
+            # Built in the same transaction so that the down is all or nothing: a
+            # rollback path, paid with a write lock while it builds.
+            f"{_ignore(INDEX_NOT_CONCURRENTLY, REBUILT_INDEX)}\n"
             f"CREATE UNIQUE INDEX {q(index)} ON {q(table)} "
             f"({', '.join(q(c) for c in columns)});\n",
         )

@@ -73,6 +73,7 @@ class Project:
     # PostgreSQL: set for every statement dataward issues.
     lock_timeout_seconds: float = 10.0
     statement_timeout_seconds: float = 3600.0
+    lint_max_indexes: int = 5  # [lint] max_indexes_per_table, for `dataward migrate lint`
 
     @property
     def state_dir(self) -> Path:
@@ -101,7 +102,7 @@ def load_project(root: Path | None = None, warehouse: str | None = None) -> Proj
     root = find_project(root)
     config_path = root / CONFIG_FILE
     doc = _read_toml(config_path)
-    _only_keys(doc, {"project", "warehouse", "alerts", "pipelines"}, config_path, "")
+    _only_keys(doc, {"project", "warehouse", "alerts", "pipelines", "lint"}, config_path, "")
     project = _table(doc, "project", config_path)
     _only_keys(project, {"name", "pipelines"}, config_path, "project")
     wh = _table(doc, "warehouse", config_path)
@@ -113,6 +114,14 @@ def load_project(root: Path | None = None, warehouse: str | None = None) -> Proj
     )
     alerts = _table(doc, "alerts", config_path)
     _only_keys(alerts, {"webhook_url_env"}, config_path, "alerts")
+    lint = _table(doc, "lint", config_path)
+    _only_keys(lint, {"max_indexes_per_table"}, config_path, "lint")
+    max_indexes = lint.get("max_indexes_per_table", 5)
+    if isinstance(max_indexes, bool) or not isinstance(max_indexes, int) or max_indexes < 1:
+        raise UsageError(
+            f"max_indexes_per_table must be a whole number of at least 1, got {max_indexes!r}",
+            Location(file=str(config_path), path="lint.max_indexes_per_table"),
+        )
     url = warehouse or os.environ.get(WAREHOUSE_ENV) or wh.get("url") or DEFAULT_WAREHOUSE
     pipelines: dict[str, PipelineSpec] = {}
     pipeline_dir = root / str(project.get("pipelines", "pipelines"))
@@ -142,6 +151,7 @@ def load_project(root: Path | None = None, warehouse: str | None = None) -> Proj
         lock_wait_seconds=_seconds(wh, "lock_wait_seconds", 30.0, config_path),
         lock_timeout_seconds=_seconds(wh, "lock_timeout_seconds", 10.0, config_path),
         statement_timeout_seconds=_seconds(wh, "statement_timeout_seconds", 3600.0, config_path),
+        lint_max_indexes=max_indexes,
     )
 
 
