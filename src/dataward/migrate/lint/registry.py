@@ -5,10 +5,14 @@ line of each finding (the ruff / squawk model). Each rules module makes a `Regis
 its group and decorates its functions with it; importing `dataward.migrate.lint.rules`
 registers them all.
 
-Three kinds of rule:
+Four kinds of rule:
   statement  called once per statement, with the schema as the earlier statements left it
   script     called once per script (an up or a down), after its last statement
   input      reported by the engine itself (a file that does not parse, a bad ignore)
+  audit      `dataward audit`'s own (pipeline code, dbt projects, the live catalog, the
+             repository); registered here too (dataward.audit.registry), so one registry
+             documents both commands and a concern both see (money in a float, say) is one
+             rule with one page whether a migration or the live catalog shows it
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataward.migrate.lint.model import Hit, Severity
 if TYPE_CHECKING:
     from dataward.migrate.lint.context import ScriptContext, StatementContext
 
-Kind = Literal["statement", "script", "input"]
+Kind = Literal["statement", "script", "input", "audit"]
 StatementCheck = Callable[["StatementContext"], Iterable[Hit]]
 ScriptCheck = Callable[["ScriptContext"], Iterable[Hit]]
 
@@ -36,7 +40,14 @@ GROUPS: dict[str, str] = {
     "safety": "Running safely",
     "design": "Schema design",
     "input": "Input and ignores",
+    # dataward audit's own groups
+    "schema": "Schema (files, models and the live catalog)",
+    "code": "Pipeline code",
+    "dbt": "dbt projects",
+    "catalog": "The live database",
+    "repository": "The repository",
 }
+MIGRATION_KINDS = ("statement", "script", "input")
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,12 @@ class Rule:
     bad: tuple[str, ...]  # each string one migration's up, in order
     good: tuple[str, ...]
     kind: Kind
-    check: Callable[[Any], Iterable[Hit]] | None = field(default=None, compare=False)
+    check: Callable[[Any], Iterable[Any]] | None = field(default=None, compare=False)
+    language: str = "sql"  # of the examples, for the docs' code fences
+
+    @property
+    def audit_only(self) -> bool:
+        return self.kind == "audit"
 
 
 _RULES: dict[str, Rule] = {}
@@ -74,6 +90,11 @@ class Registrar:
     def input(self, **meta: Any) -> Rule:
         """An engine-reported rule: metadata only."""
         return _add(self._rule("input", meta, None))
+
+    def audit(self, **meta: Any) -> Callable[[Callable[[Any], Iterable[Any]]], Any]:
+        """A `dataward audit` rule: the check's argument depends on the group (a Python
+        file for code, a dbt project, the catalog snapshot)."""
+        return self._register("audit", meta)
 
     def _register(self, kind: Kind, meta: dict[str, Any]) -> Callable[[Any], Any]:
         def decorate(function: Callable[[Any], Iterable[Hit]]) -> Callable[[Any], Any]:
@@ -99,18 +120,25 @@ def _add(rule: Rule) -> Rule:
 
 
 def all_rules() -> list[Rule]:
-    """Every rule, in documentation order (group, then as registered)."""
-    import dataward.migrate.lint.rules  # noqa: F401  (importing registers them)
+    """Every `migrate lint` rule, in documentation order (group, then as registered)."""
+    return [r for r in every_rule() if not r.audit_only]
+
+
+def every_rule() -> list[Rule]:
+    """The lint rules and the audit's, in documentation order."""
+    import dataward.audit.rules
+    import dataward.migrate.lint.rules  # noqa: F401
 
     order = list(GROUPS)
     return sorted(_RULES.values(), key=lambda r: order.index(r.group))
 
 
 def get(rule_id: str) -> Rule:
-    all_rules()
+    every_rule()
     return _RULES[rule_id]
 
 
 def known(rule_id: str) -> bool:
-    all_rules()
-    return rule_id in _RULES
+    """A rule an inline `-- dataward:ignore` in a migration may name."""
+    every_rule()
+    return rule_id in _RULES and not _RULES[rule_id].audit_only
