@@ -12,7 +12,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from dataward.cli.errors import report_errors
-from dataward.contract.loader import load_contract
 from dataward.errors import ExitCode, UsageError
 
 app = typer.Typer(
@@ -60,7 +59,10 @@ def diff(
     """Classify every change as breaking or not; exit 1 when one breaks the mode."""
     if output not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {output!r}")
+    # Imported when the command runs: `dataward --help` and `migrate lint` start without
+    # the ODCS model, pyarrow and polars.
     from dataward.contract.diff import breaking_changes, diff_contracts
+    from dataward.contract.loader import load_contract
 
     changes = diff_contracts(load_contract(old), load_contract(new), mode)
     breaking = breaking_changes(changes)

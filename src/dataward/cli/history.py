@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -16,15 +16,14 @@ from rich.table import Table as RichTable
 
 from dataward.cli.errors import report_errors
 from dataward.cli.run import PROJECT_OPTION, WAREHOUSE_OPTION
-from dataward.contract.loader import load_contract
 from dataward.errors import ExitCode, UsageError
-from dataward.pipeline import ledger
-from dataward.pipeline.revert import revert_run
-from dataward.pipeline.run import run_pipeline
-from dataward.pipeline.trace import trace_row
-from dataward.project.config import Project, load_project
-from dataward.warehouse import Warehouse, project_warehouse
-from dataward.warehouse.base import LEDGER_SCHEMA
+from dataward.project.config import load_project
+
+# The ledger, the warehouses and the pipeline are imported when a command runs:
+# `dataward --help` and `migrate lint` start without polars, duckdb or pyarrow.
+if TYPE_CHECKING:
+    from dataward.project.config import Project
+    from dataward.warehouse import Warehouse
 
 # Wide when piped, so a listing is never cut to 80 columns.
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -33,6 +32,9 @@ FORMAT_OPTION = typer.Option("text", "--format", help="text or json.")
 
 @contextmanager
 def _ledger(project: Project) -> Iterator[Warehouse]:
+    from dataward.pipeline import ledger
+    from dataward.warehouse import project_warehouse
+
     wh = project_warehouse(project)
     try:
         wh.open()
@@ -63,6 +65,8 @@ def runs(
     warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:
     """List runs, newest first, with status, counts, duration and input fingerprint."""
+    from dataward.pipeline import ledger
+
     _check_format(output)
     project = load_project(project_dir, warehouse)
     with _ledger(project) as wh:
@@ -148,6 +152,9 @@ def rejects(
 
 
 def _reject_rows(wh: Warehouse, run_id: str) -> list[dict[str, Any]]:
+    from dataward.pipeline import ledger
+    from dataward.warehouse.base import LEDGER_SCHEMA
+
     if not ledger.read_runs(wh, "WHERE run_id = ?", [run_id]):
         raise UsageError(f"no run {run_id!r} in the ledger (see `dataward runs`)")
     return [
@@ -170,6 +177,9 @@ def _reject_rows(wh: Warehouse, run_id: str) -> list[dict[str, Any]]:
 def _replay(run_id: str, project_dir: Path | None, warehouse: str | None) -> None:
     """Validate a run's rejects against the current contract; load those that pass, as a
     new run (the others are rejected again, with today's reasons)."""
+    from dataward.pipeline import ledger
+    from dataward.pipeline.run import run_pipeline
+
     project = load_project(project_dir, warehouse)
     with _ledger(project) as wh:
         found = ledger.read_runs(wh, "WHERE run_id = ?", [run_id])
@@ -201,6 +211,9 @@ def trace(
     warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:
     """A row's current values, the source file and record it came from, and its history."""
+    from dataward.contract.loader import load_contract
+    from dataward.pipeline.trace import trace_row
+
     _check_format(output)
     project = load_project(project_dir, warehouse)
     contract_table = None
@@ -248,6 +261,8 @@ def revert(
     warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:
     """Restore the tables a run touched to their state before it, as a new run."""
+    from dataward.pipeline.revert import revert_run
+
     project = load_project(project_dir, warehouse)
     outcome = revert_run(project, run_id, cascade=cascade)
     c = outcome.record.counts

@@ -7,6 +7,7 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -17,10 +18,13 @@ from dataward.cli.errors import report_errors, stderr
 from dataward.cli.migrate_lint import lint
 from dataward.cli.run import PROJECT_OPTION, WAREHOUSE_OPTION
 from dataward.errors import UsageError
-from dataward.migrate import runner
-from dataward.migrate.files import discover
-from dataward.project.config import Project, load_project
-from dataward.warehouse import project_warehouse
+from dataward.project.config import load_project
+
+# The runner and the warehouses (duckdb, pyarrow, sqlglot) are imported when a command
+# runs: `dataward --help` and `migrate lint` start without them.
+if TYPE_CHECKING:
+    from dataward.migrate import runner
+    from dataward.project.config import Project
 
 app = typer.Typer(
     help="Schema migrations: write them, lint them, apply and undo them.", no_args_is_help=True
@@ -85,6 +89,7 @@ def _from_contract(
     from dataward.contract.loader import load_contract
     from dataward.migrate import plan as plans
     from dataward.migrate.from_contract import migration_for
+    from dataward.warehouse import project_warehouse
 
     contract = load_contract(path)
     try:
@@ -117,6 +122,10 @@ def up(
     warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:
     """Apply the pending migrations, oldest first, each in its own transaction."""
+    from dataward.migrate import runner
+    from dataward.migrate.files import discover
+    from dataward.warehouse import project_warehouse
+
     project = load_project(project_dir, warehouse)
     migrations = discover(_directory(project, directory))
     wh = project_warehouse(project)
@@ -136,6 +145,10 @@ def down(
     warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:
     """Undo the newest applied migrations (their down scripts), newest first."""
+    from dataward.migrate import runner
+    from dataward.migrate.files import discover
+    from dataward.warehouse import project_warehouse
+
     project = load_project(project_dir, warehouse)
     migrations = discover(_directory(project, directory))
     wh = project_warehouse(project)
@@ -156,6 +169,10 @@ def status(
     warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:
     """Each migration: applied, pending, dirty, changed since applied, or missing its file."""
+    from dataward.migrate import runner
+    from dataward.migrate.files import discover
+    from dataward.warehouse import project_warehouse
+
     if output not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {output!r}")
     project = load_project(project_dir, warehouse)
@@ -206,6 +223,10 @@ def resolve(
     warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:
     """Say what a migration that failed outside a transaction left: applied or undone."""
+    from dataward.migrate import runner
+    from dataward.migrate.files import discover
+    from dataward.warehouse import project_warehouse
+
     if applied is None:
         raise UsageError("say --applied or --undone: what state the database is in now")
     project = load_project(project_dir, warehouse)
@@ -237,6 +258,7 @@ def test(
 ) -> None:
     """Up, down and up again for every migration on a scratch database, catalog compared
     at each step; with --rows, timed on data with the locks it takes watched."""
+    from dataward.migrate.files import discover
     from dataward.migrate.testing import scratch_database, test_migrations
 
     if output not in ("text", "json"):
@@ -386,6 +408,7 @@ def _table_columns(text: str) -> tuple[str, list[str]]:
 def _live_column(project: Project, table: str, column: str, key: str | None):
     """The column as the warehouse has it: its type, NOT NULL, and the table's key."""
     from dataward.migrate.plan import Column
+    from dataward.warehouse import project_warehouse
 
     wh = project_warehouse(project)
     try:
@@ -440,6 +463,8 @@ def _as_json(line: runner.Line) -> dict:
 def _settings(lock_timeout: float) -> runner.Settings:
     if lock_timeout <= 0:
         raise UsageError(f"--lock-timeout must be a positive number of seconds, got {lock_timeout}")
+    from dataward.migrate import runner
+
     return runner.Settings(lock_timeout_seconds=lock_timeout)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,7 +12,11 @@ from rich.markup import escape
 
 from dataward.cli.errors import report_errors
 from dataward.errors import ExitCode, UsageError
-from dataward.migrate.lint.model import Finding, Severity
+
+# The linter (pglast, every rule) is imported when the command runs: `dataward --help`
+# starts without it.
+if TYPE_CHECKING:
+    from dataward.migrate.lint.model import Finding, Severity
 
 FAIL_ON = ("error", "warning", "info")
 
@@ -44,6 +49,7 @@ def lint(
     from dataward.migrate.lint.context import LintOptions
     from dataward.migrate.lint.engine import lint as lint_migrations
     from dataward.migrate.lint.inputs import collect
+    from dataward.migrate.lint.model import Severity
     from dataward.migrate.lint.reporters import FORMATS, render, summary
     from dataward.migrate.lint.rules.meta import SYNTAX_ERROR, UNREADABLE_MIGRATION
 

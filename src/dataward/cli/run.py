@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,9 +14,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dataward.cli.errors import is_terminal, report_errors, stderr
 from dataward.errors import DatawardError, ExitCode
-from dataward.pipeline.order import dependency_order
-from dataward.pipeline.run import RunOutcome, run_pipeline
 from dataward.project.config import load_project
+
+if TYPE_CHECKING:
+    from dataward.pipeline.run import RunOutcome
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -49,6 +51,9 @@ def run(
     warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:
     """Extract, validate, transform, load, verify; exit 1 when a run fails."""
+    # Imported when the command runs: `dataward --help` and `migrate lint` start without polars.
+    from dataward.pipeline.order import dependency_order
+
     project = load_project(project_dir, warehouse)
     chosen = (
         [project.pipeline(name) for name in pipelines]
@@ -89,6 +94,8 @@ def run(
 
 
 def _run_one(project, spec, dry_run, partition, recheck) -> RunOutcome:
+    from dataward.pipeline.run import run_pipeline  # polars, the warehouses: only to run
+
     if not is_terminal():
         return run_pipeline(
             project, spec, dry_run=dry_run, partition_value=partition, recheck=recheck

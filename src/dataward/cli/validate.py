@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,11 +14,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dataward.cli.errors import is_terminal, report_errors
-from dataward.contract.loader import load_contract
 from dataward.errors import ExitCode, UsageError
 from dataward.events import get_logger
-from dataward.sources import expand_paths
-from dataward.validate import ValidationResult, validate_files
+
+if TYPE_CHECKING:
+    from dataward.validate import ValidationResult
 
 
 @report_errors
@@ -46,6 +47,10 @@ def validate(
         raise UsageError(f"--format must be text or json, got {output!r}")
     if delimiter is not None and len(delimiter) != 1:
         raise UsageError(f"--delimiter must be one character, got {delimiter!r}")
+    # Imported when the command runs: `dataward --help` and `migrate lint` start without polars.
+    from dataward.contract.loader import load_contract
+    from dataward.sources import expand_paths
+
     loaded = load_contract(contract)
     files = expand_paths(data, input_format, delimiter, tuple(null_value))
     log = get_logger(command="validate", contract=str(contract))
@@ -72,6 +77,8 @@ def validate(
 
 
 def _run(loaded, files, table, rejects, allow_extra_columns, examples, log) -> ValidationResult:
+    from dataward.validate import validate_files
+
     if not is_terminal():
         return validate_files(
             loaded,

@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pglast
 from pglast import ast
@@ -27,7 +28,9 @@ from pglast.parser import ParseError
 
 from dataward.errors import Location
 from dataward.migrate.files import Migration, MigrationError, Script
-from dataward.warehouse import Warehouse
+
+if TYPE_CHECKING:  # the warehouse (pyarrow, duckdb) only for status: lint reads files
+    from dataward.warehouse import Warehouse
 
 PYTHON_ENV = "DATAWARD_ALEMBIC_PYTHON"
 WORKER = Path(__file__).with_name("alembic_worker.py")
