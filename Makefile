@@ -10,7 +10,7 @@ BENCH_STAMP := $(VENV)/.installed-bench-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help test demo lint bench bench-postgres clean distclean
+.PHONY: help test demo lint bench bench-postgres bench-lint clean distclean
 
 help:
 	@echo "make test       install if needed, make sure PostgreSQL answers, run pytest"
@@ -21,6 +21,8 @@ help:
 	@echo "make bench-postgres"
 	@echo "                install the bench extra and run bench/load_postgres.py (1M rows, 3 runs"
 	@echo "                per tool; PostgreSQL on 127.0.0.1:5432, user postgres, trust auth)"
+	@echo "make bench-lint install the bench extra and run bench/lint_vs_squawk.py (migrate lint"
+	@echo "                against squawk over the lint corpus: agreement, and files per second)"
 	@echo "make clean      remove caches and build output (keeps .venv; 'make distclean' removes it)"
 
 $(BIN)/python:
@@ -62,6 +64,11 @@ bench: $(BENCH_STAMP)
 # server, writes bench/results/load_postgres.md (raw runs in the gitignored bench/data/).
 bench-postgres: $(BENCH_STAMP)
 	$(BIN)/python bench/load_postgres.py
+
+# migrate lint against squawk over tests/migrations/corpus: every disagreement explained
+# (bench/lint_squawk_map.py), files per second for both; writes bench/results/lint_vs_squawk.md.
+bench-lint: $(BENCH_STAMP)
+	$(BIN)/python bench/lint_vs_squawk.py
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache .hypothesis src/*.egg-info

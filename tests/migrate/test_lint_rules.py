@@ -198,7 +198,7 @@ def test_new_tables_are_left_alone(tmp_path):
 
 
 def test_a_foreign_key_dropped_later_needs_no_index(tmp_path):
-    create = f"CREATE TABLE orders (\n  {PK},\n  customer_id bigint CONSTRAINT orders_customer_fkey REFERENCES customers (id)\n);"
+    create = f"{SET}\nCREATE TABLE orders (\n  {PK},\n  customer_id bigint CONSTRAINT orders_customer_fkey REFERENCES customers (id)\n);"
     drop = f"{SET}\nALTER TABLE orders DROP COLUMN customer_id; -- dataward:ignore drop-column gone"
     assert rules_of(lint_sql(tmp_path, create)) == ["missing-foreign-key-index"]
     assert rules_of(lint_sql(tmp_path / "later", create, drop)) == []

@@ -72,6 +72,9 @@ class Script:
     # SQL that is not the file's text (Alembic's offline output for a revision): every
     # position is the file's `first_line` (its upgrade() or downgrade()).
     pinned: bool = False
+    # statements(), once: the linter, the runner and the audit all ask for them, and
+    # building pglast's Python nodes is most of the cost of reading a migration.
+    _parsed: list[Statement] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -89,6 +92,11 @@ class Script:
     def statements(self) -> list[Statement]:
         """The script's statements, as PostgreSQL parses them; a syntax error names the
         file, the line and the column, with the parser's message."""
+        if self._parsed is None:
+            object.__setattr__(self, "_parsed", self._parse())
+        return list(self._parsed)  # type: ignore[arg-type]
+
+    def _parse(self) -> list[Statement]:
         try:
             parsed = pglast.parse_sql(self.sql)
         except ParseError as exc:

@@ -10,8 +10,7 @@ fill the same model from a live catalog.
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
@@ -68,6 +67,13 @@ class Table:
     columns: dict[str, Column] = field(default_factory=dict)
     constraints: dict[str, Constraint] = field(default_factory=dict)
 
+    def copy(self) -> Table:
+        return Table(
+            self.name,
+            {name: replace(column) for name, column in self.columns.items()},
+            {name: replace(c) for name, c in self.constraints.items()},
+        )
+
     @property
     def primary_key(self) -> Constraint | None:
         return next((c for c in self.constraints.values() if c.kind == "primary"), None)
@@ -86,10 +92,26 @@ class Table:
 @dataclass
 class Schema:
     tables: dict[str, Table] = field(default_factory=dict)
+    # Index objects are never changed in place (replaced instead), so they can be shared.
     indexes: dict[str, Index] = field(default_factory=dict)
+    # Tables whose objects another Schema holds too (see copy).
+    _borrowed: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def copy(self) -> Schema:
-        return copy.deepcopy(self)
+        """An independent schema, at once: tables are shared until either side changes
+        one (copy on write). A down is judged on a copy of what its up left, one per
+        migration, so a full copy each time made long histories quadratic."""
+        shared = set(self.tables)
+        self._borrowed |= shared
+        return Schema(dict(self.tables), dict(self.indexes), set(shared))
+
+    def _writable(self, name: str) -> Table | None:
+        """The table `name`, owned by this schema before it is changed."""
+        if name in self._borrowed:
+            self._borrowed.discard(name)
+            if name in self.tables:
+                self.tables[name] = self.tables[name].copy()
+        return self.tables.get(name)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
@@ -109,10 +131,10 @@ class Schema:
         elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
             name = table_name(node.into.rel)
             self.tables[name] = Table(name)
+            self._borrowed.discard(name)
         elif isinstance(node, ast.AlterTableStmt):
-            table = self.tables.setdefault(
-                table_name(node.relation), Table(table_name(node.relation))
-            )
+            name = table_name(node.relation)
+            table = self._writable(name) or self.tables.setdefault(name, Table(name))
             for cmd in commands(node):
                 self._alter(table, cmd)
         elif isinstance(node, ast.IndexStmt):
@@ -126,6 +148,7 @@ class Schema:
         name = table_name(node.relation)
         table = Table(name)
         self.tables[name] = table
+        self._borrowed.discard(name)
         for element in node.tableElts or ():
             if isinstance(element, ast.ColumnDef):
                 self._add_column(table, element)
@@ -213,20 +236,25 @@ class Schema:
     def _rename(self, node: ast.RenameStmt) -> None:
         old = table_name(node.relation)
         if node.renameType == ObjectType.OBJECT_TABLE and old in self.tables:
-            table = self.tables.pop(old)
+            table = self._writable(old)
+            assert table is not None
+            del self.tables[old]
             table.name = node.newname
             self.tables[node.newname] = table
+            self._borrowed.discard(node.newname)
             for index in self.indexes_on(old):
-                index.table = node.newname
+                self.indexes[index.name] = replace(index, table=node.newname)
         elif node.renameType == ObjectType.OBJECT_COLUMN and old in self.tables:
-            table = self.tables[old]
+            table = self._writable(old)
+            assert table is not None
             if node.subname in table.columns:
                 column = table.columns.pop(node.subname)
                 column.name = node.newname
                 table.columns[node.newname] = column
             for index in self.indexes_on(old):
-                index.columns = tuple(
-                    node.newname if c == node.subname else c for c in index.columns
+                self.indexes[index.name] = replace(
+                    index,
+                    columns=tuple(node.newname if c == node.subname else c for c in index.columns),
                 )
             for constraint in table.constraints.values():
                 constraint.columns = tuple(
@@ -235,5 +263,4 @@ class Schema:
         elif node.renameType == ObjectType.OBJECT_INDEX:
             index = self.indexes.pop(table_name(node.relation), None)
             if index is not None:
-                index.name = node.newname
-                self.indexes[node.newname] = index
+                self.indexes[node.newname] = replace(index, name=node.newname)

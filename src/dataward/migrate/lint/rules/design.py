@@ -72,10 +72,10 @@ def foreign_keys(statement: Statement) -> Iterator[tuple[str, tuple[str, ...], s
     "order.",
     fix="CREATE INDEX CONCURRENTLY ON child (fk columns), in a migration of its own "
     "(`dataward migrate plan add-foreign-key` includes it)",
-    bad="CREATE TABLE orders (\n"
+    bad="SET lock_timeout = '5s';\nCREATE TABLE orders (\n"
     "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
     "  customer_id bigint NOT NULL REFERENCES customers (id)\n);",
-    good="CREATE TABLE orders (\n"
+    good="SET lock_timeout = '5s';\nCREATE TABLE orders (\n"
     "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
     "  customer_id bigint NOT NULL REFERENCES customers (id)\n);\n"
     "CREATE INDEX orders_customer_id_idx ON orders (customer_id);",

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 
 from pglast import ast
 from pglast.enums import ObjectType, VariableSetKind
 
-from dataward.migrate.files import Statement
+from dataward.migrate.files import MigrationError, Statement
 from dataward.migrate.lint.context import ScriptContext
 from dataward.migrate.lint.model import ERROR, WARNING, Hit
 from dataward.migrate.lint.nodes import TABLE_OBJECTS, dotted, table_name
 from dataward.migrate.lint.registry import Registrar
+from dataward.migrate.lint.rules.design import foreign_keys
 
 rule = Registrar("safety")
 
@@ -61,6 +63,35 @@ def _index_tables(ctx: ScriptContext) -> dict[str, str]:
     return found
 
 
+def _referenced_by(ctx: ScriptContext) -> dict[str, set[str]]:
+    """Table -> the tables its foreign keys point at, for the tables this script creates and,
+    in a down, those its up created (the ones a DROP TABLE here may remove)."""
+    statements = list(ctx.statements)
+    up = ctx.migration.up if ctx.migration is not None else None
+    # Parsing the up again costs more than the rule: skip it when no key can be there.
+    if ctx.direction == "down" and ctx.undo.tables and up and "references" in up.sql.lower():
+        with contextlib.suppress(MigrationError):  # an up that does not parse is reported
+            statements = up.statements() + statements
+    found: dict[str, set[str]] = {}
+    for statement in statements:
+        for table, _, parent, _ in foreign_keys(statement):
+            found.setdefault(table, set()).add(parent)
+    return found
+
+
+def foreign_key_locks(statement: Statement, referenced_by: dict[str, set[str]]) -> list[str]:
+    """The other tables a statement locks through foreign keys: a new key (CREATE TABLE,
+    ADD COLUMN ... REFERENCES, ADD FOREIGN KEY) takes SHARE ROW EXCLUSIVE on the table it
+    references, and dropping a table takes ACCESS EXCLUSIVE on every table its keys
+    reference (PostgreSQL removes the key's triggers there)."""
+    found = [parent for _, _, parent, _ in foreign_keys(statement)]
+    node = statement.node
+    if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
+        for names in node.objects or ():
+            found += sorted(referenced_by.get(dotted(names), ()))
+    return found
+
+
 def _sets_lock_timeout(node: ast.Node) -> ast.VariableSetStmt | None:
     if (
         isinstance(node, ast.VariableSetStmt)
@@ -91,8 +122,10 @@ def _is_zero(args: tuple | None) -> bool:
     severity=WARNING,
     title="DDL on an existing table with no lock_timeout",
     what="A migration whose first statement locking an existing table (ALTER TABLE, CREATE "
-    "or DROP INDEX, a rename, DROP TABLE, TRUNCATE, REINDEX, CREATE TRIGGER, LOCK) is not "
-    "preceded by SET lock_timeout (or SET LOCAL lock_timeout within the same transaction; "
+    "or DROP INDEX, a rename, DROP TABLE, TRUNCATE, REINDEX, CREATE TRIGGER, LOCK, or a "
+    "foreign key: CREATE TABLE or ADD ... REFERENCES locks the referenced table, and DROP "
+    "TABLE of the referencing one locks it again, even when the referencing table is new) "
+    "is not preceded by SET lock_timeout (or SET LOCAL lock_timeout within the same transaction; "
     "SET LOCAL outside a transaction has no effect). lock_timeout = 0 does not count.",
     why="A DDL statement waits for the queries running on its table, and while it waits, "
     "every new query on the table queues behind it: one slow report turns into an outage "
@@ -108,26 +141,35 @@ def _is_zero(args: tuple | None) -> bool:
 def missing_lock_timeout(ctx: ScriptContext) -> Iterator[Hit]:
     settings: list[tuple[int, ast.VariableSetStmt]] = []
     index_tables = _index_tables(ctx)
+    referenced_by: dict[str, set[str]] | None = None
     for index, statement in enumerate(ctx.statements):
         setting = _sets_lock_timeout(statement.node)
         if setting is not None:
             settings.append((index, setting))
             continue
-        # A down's work on the tables its up created is undoing: no release uses them.
+        # A down's work on the tables its up created is undoing: no release uses them. The
+        # tables their foreign keys reference are another matter: every release uses those.
+        direct = locked_tables(statement.node, index_tables)
+        if referenced_by is None and _may_lock_through_keys(statement.node):
+            referenced_by = _referenced_by(ctx)
+        through_keys = foreign_key_locks(statement, referenced_by or {})
         tables = [
-            t
-            for t in locked_tables(statement.node, index_tables)
-            if not ctx.is_new(t) and t not in ctx.undo.tables
+            t for t in (*direct, *through_keys) if not ctx.is_new(t) and t not in ctx.undo.tables
         ]
         if not tables:
             continue
         if any(not s.is_local or ctx.same_transaction(i, index) for i, s in settings):
             return
-        yield Hit(_message(statement, tables[0]), statement)
+        yield Hit(_message(statement, tables[0], via_key=tables[0] not in direct), statement)
         return
 
 
+def _may_lock_through_keys(node: ast.Node) -> bool:
+    return isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE
+
+
 _VERBS = {
+    ast.CreateStmt: "CREATE TABLE",
     ast.AlterTableStmt: "ALTER TABLE",
     ast.IndexStmt: "CREATE INDEX",
     ast.RenameStmt: "a rename",
@@ -138,18 +180,31 @@ _VERBS = {
 }
 
 
-def _message(statement: Statement, table: str) -> str:
+def _message(statement: Statement, table: str, *, via_key: bool = False) -> str:
     node = statement.node
     if isinstance(node, ast.DropStmt):
         verb = "DROP INDEX" if node.removeType == ObjectType.OBJECT_INDEX else "DROP TABLE"
     else:
         verb = _VERBS.get(type(node), "DDL")
+    where = (
+        f"{verb} {relation_name(node)} also locks {table}, the table a foreign key of it "
+        "references, and waits for that lock"
+        if via_key
+        else f"{verb} on {table} waits for its lock"
+    )
     return (
-        f"{verb} on {table} waits for its lock with no lock_timeout set: behind one long "
+        f"{where} with no lock_timeout set: behind one long "
         f"query it waits without limit, and every query on {table} queues behind it. "
         "`dataward migrate up` sets lock_timeout itself; psql, Flyway or a deploy script "
         "does not"
     )
+
+
+def relation_name(node: ast.Node) -> str:
+    """The table a statement names (the first one, for DROP TABLE a, b)."""
+    if isinstance(node, ast.DropStmt):
+        return next((dotted(names) for names in node.objects or ()), "")
+    return table_name(getattr(node, "relation", None))
 
 
 @rule.script(

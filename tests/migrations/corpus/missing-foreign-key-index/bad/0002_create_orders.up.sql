@@ -1,3 +1,4 @@
+SET lock_timeout = '5s';
 CREATE TABLE orders (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   customer_id bigint NOT NULL REFERENCES customers (id) -- expect: missing-foreign-key-index
