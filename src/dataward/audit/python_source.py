@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import pglast
 from pglast import ast as sql_ast
@@ -24,6 +25,17 @@ _SQL_START = re.compile(
 )
 _PLACEHOLDERS = re.compile(r"%\((\w+)\)s|%s|(?<![:\w]):\w+\b|\?")
 HOLE = "$1"
+# What runs its body once per item (a comprehension's element is a child of the
+# comprehension expression, not of its `for` clause).
+_LOOPS = (
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
 
 
 @dataclass(frozen=True)
@@ -44,15 +56,27 @@ class PythonSource:
     text: str
     tree: ast.Module
     parents: dict[ast.AST, ast.AST] = field(default_factory=dict)
+    # Every node once, in ast.walk order: the rules filter this list instead of each
+    # walking the tree again (walking is most of an audit's time).
+    nodes: list[ast.AST] = field(default_factory=list)
 
     @classmethod
     def parse(cls, path: str, text: str) -> PythonSource:
         tree = ast.parse(text, filename=path)
         source = cls(path, text, tree)
         for node in ast.walk(tree):
+            source.nodes.append(node)
             for child in ast.iter_child_nodes(node):
                 source.parents[child] = node
         return source
+
+    def of_type(self, *types: type[ast.AST]) -> list[Any]:
+        return [node for node in self.nodes if isinstance(node, types)]
+
+    def inside(self, scope: ast.AST) -> list[ast.AST]:
+        """The nodes within `scope` (a function): by line span, without walking it."""
+        start, end = scope.lineno, scope.end_lineno or scope.lineno  # type: ignore[attr-defined]
+        return [n for n in self.nodes if start <= getattr(n, "lineno", 0) <= end and n is not scope]
 
     def line(self, number: int | None) -> str:
         lines = self.text.splitlines()
@@ -74,15 +98,17 @@ class PythonSource:
         while current is not None and not isinstance(
             current, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module
         ):
-            if isinstance(current, ast.For | ast.AsyncFor | ast.While | ast.comprehension):
+            if isinstance(current, _LOOPS):
                 return True
             current = self.parents.get(current)
         return False
 
+    @cached_property
+    def call_nodes(self) -> list[ast.Call]:
+        return self.of_type(ast.Call)
+
     def calls(self) -> Iterator[ast.Call]:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call):
-                yield node
+        yield from self.call_nodes
 
     # ------------------------------------------------------------ names
 
@@ -90,7 +116,7 @@ class PythonSource:
     def imported(self) -> dict[str, str]:
         """Local name -> what it is (`dt` -> `datetime`, `DT` -> `datetime.datetime`)."""
         names: dict[str, str] = {}
-        for node in ast.walk(self.tree):
+        for node in self.of_type(ast.Import, ast.ImportFrom):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     names[alias.asname or alias.name.split(".")[0]] = (
@@ -121,7 +147,7 @@ class PythonSource:
     @cached_property
     def sql(self) -> list[SqlIn]:
         found: list[SqlIn] = []
-        for node in ast.walk(self.tree):
+        for node in self.of_type(ast.Constant, ast.JoinedStr):
             text = _string_of(node)
             if text is None or not _SQL_START.match(text):
                 continue

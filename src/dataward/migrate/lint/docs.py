@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from dataward.migrate.lint.registry import GROUPS, Rule, all_rules
+from dataward.migrate.lint.registry import GROUPS, Rule, all_rules, every_rule
 from dataward.migrate.lint.rules.design import MAX_INDEXES_PER_TABLE
 
 _INTRO = f"""# Migration lint rules
@@ -57,16 +57,42 @@ migrations/0004_orders_index.up.sql:4:1: create-index-not-concurrently error: CR
 """
 
 
+_AUDIT_INTRO = """
+# Audit rules
+
+`dataward audit [PATH] [--db URL]` reports every migration rule above, over every
+migration format it finds (and, for the types and design rules, over schema files,
+models and the live catalog), plus the rules below. Its severities are the same three,
+named for a checklist: error is **high**, warning **medium**, info **low**. See
+[audit.md](audit.md) for the command.
+
+"""
+
+
 def render() -> str:
     rules = all_rules()
     parts = [_INTRO, "## Rules\n\n| rule | severity | what |\n|---|---|---|\n"]
-    parts += [f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {r.title} |\n" for r in rules]
+    parts += [_row(r) for r in rules]
+    parts += _groups(rules)
+    audit = [r for r in every_rule() if r.audit_only]
+    parts += [_AUDIT_INTRO, "| rule | severity | what |\n|---|---|---|\n"]
+    parts += [_row(r) for r in audit]
+    parts += _groups(audit)
+    return "".join(parts)
+
+
+def _row(rule: Rule) -> str:
+    return f"| [`{rule.id}`](#{rule.id}) | {rule.severity.value} | {rule.title} |\n"
+
+
+def _groups(rules: list[Rule]) -> list[str]:
+    parts = []
     for group, heading in GROUPS.items():
         members = [r for r in rules if r.group == group]
         if members:
             parts.append(f"\n## {heading}\n")
             parts += [_rule(r) for r in members]
-    return "".join(parts)
+    return parts
 
 
 def _rule(rule: Rule) -> str:
@@ -76,16 +102,16 @@ def _rule(rule: Rule) -> str:
         f"**What it catches.** {rule.what}\n\n"
         f"**Why.** {rule.why}\n\n"
         f"**Fix.** {rule.fix}\n\n"
-        f"Bad:\n\n{_examples(rule.bad)}\n"
-        f"Good:\n\n{_examples(rule.good)}"
+        f"Bad:\n\n{_examples(rule.bad, rule.language)}\n"
+        f"Good:\n\n{_examples(rule.good, rule.language)}"
     )
 
 
-def _examples(migrations: tuple[str, ...]) -> str:
+def _examples(migrations: tuple[str, ...], language: str = "sql") -> str:
     if len(migrations) == 1:
-        return f"```sql\n{migrations[0]}\n```\n"
+        return f"```{language}\n{migrations[0].rstrip()}\n```\n"
     return "".join(
-        f"Migration {number}:\n\n```sql\n{sql}\n```\n"
+        f"Migration {number}:\n\n```{language}\n{sql}\n```\n"
         for number, sql in enumerate(migrations, start=1)
     )
 

@@ -96,6 +96,10 @@ class Registrar:
         file for code, a dbt project, the catalog snapshot)."""
         return self._register("audit", meta)
 
+    def audit_reported(self, **meta: Any) -> Rule:
+        """A `dataward audit` rule the audit reports itself (a file that does not parse)."""
+        return _add(self._rule("audit", meta, None))
+
     def _register(self, kind: Kind, meta: dict[str, Any]) -> Callable[[Any], Any]:
         def decorate(function: Callable[[Any], Iterable[Hit]]) -> Callable[[Any], Any]:
             _add(self._rule(kind, meta, function))
@@ -112,33 +116,48 @@ class Registrar:
         return Rule(**{**meta, **examples}, group=self.group, kind=kind, check=check)
 
 
+_ORDERED: list[Rule] = []  # every_rule()'s answer, until a rule is added
+
+
 def _add(rule: Rule) -> Rule:
     if rule.id in _RULES:
         raise ValueError(f"rule {rule.id!r} is registered twice")
     _RULES[rule.id] = rule
+    _ORDERED.clear()
     return rule
 
 
 def all_rules() -> list[Rule]:
-    """Every `migrate lint` rule, in documentation order (group, then as registered)."""
-    return [r for r in every_rule() if not r.audit_only]
+    """Every `migrate lint` rule, in documentation order (group, then as registered).
+    Only the linter's rules are imported: `migrate lint` does not load the audit."""
+    import dataward.migrate.lint.rules  # noqa: F401  (importing registers them)
+
+    order = list(GROUPS)
+    lint = [r for r in _RULES.values() if not r.audit_only]
+    return sorted(lint, key=lambda r: order.index(r.group))
 
 
 def every_rule() -> list[Rule]:
     """The lint rules and the audit's, in documentation order."""
+    # Importing the packages registers their rules.
     import dataward.audit.rules
     import dataward.migrate.lint.rules  # noqa: F401
 
-    order = list(GROUPS)
-    return sorted(_RULES.values(), key=lambda r: order.index(r.group))
+    if not _ORDERED:
+        order = list(GROUPS)
+        _ORDERED.extend(sorted(_RULES.values(), key=lambda r: order.index(r.group)))
+    return list(_ORDERED)
 
 
 def get(rule_id: str) -> Rule:
-    every_rule()
+    if rule_id not in _RULES:
+        all_rules()
+    if rule_id not in _RULES:
+        every_rule()
     return _RULES[rule_id]
 
 
 def known(rule_id: str) -> bool:
     """A rule an inline `-- dataward:ignore` in a migration may name."""
-    every_rule()
+    all_rules()
     return rule_id in _RULES and not _RULES[rule_id].audit_only

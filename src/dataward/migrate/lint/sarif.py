@@ -30,7 +30,7 @@ def sarif(findings: Sequence[Finding]) -> dict[str, Any]:
                     "driver": {
                         "name": "dataward",
                         "version": __version__,
-                        "rules": [_rule(rule) for rule in rules],
+                        "rules": [rule_descriptor(rule) for rule in rules],
                     }
                 },
                 "results": [_result(f, index) for f in findings],
@@ -39,7 +39,7 @@ def sarif(findings: Sequence[Finding]) -> dict[str, Any]:
     }
 
 
-def _rule(rule: Rule) -> dict[str, Any]:
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": "".join(part.capitalize() for part in rule.id.split("-")),
@@ -56,7 +56,8 @@ def _help_markdown(rule: Rule) -> str:
     good = "\n\n".join(rule.good)
     return (
         f"{rule.why}\n\n**Fix:** {rule.fix}\n\n"
-        f"Bad:\n\n```sql\n{bad}\n```\n\nGood:\n\n```sql\n{good}\n```"
+        f"Bad:\n\n```{rule.language}\n{bad}\n```\n\n"
+        f"Good:\n\n```{rule.language}\n{good}\n```"
     )
 
 
