@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from dataward.audit.secrets import redact_dsn
 from dataward.audit.walk import RepoFiles, read_text
@@ -205,8 +204,3 @@ def is_pipeline_code(text: str) -> list[str]:
     if _WRITE_CALLS.search(text):
         imported.append("writes a DataFrame to a database")
     return imported
-
-
-def relative_dir(repo: RepoFiles, path: Path) -> str:
-    shown = repo.relative(path)
-    return shown if shown != "." else "."

@@ -21,7 +21,7 @@ from dataward.audit.registry import audit_rules
 from dataward.audit.rules.code import CodeFile
 from dataward.audit.rules.repository import UNPARSEABLE_FILE
 from dataward.audit.schema_sql import SchemaSql, audit_schema_sql, natural_keys
-from dataward.audit.walk import RepoFiles, read_text, walk
+from dataward.audit.walk import RepoFiles, walk
 from dataward.migrate.files import Migration, MigrationError
 from dataward.migrate.lint import lint
 from dataward.migrate.lint.context import LintOptions
@@ -77,7 +77,7 @@ def audit(
 
     # ---- schema files (SQL outside migration folders and dbt projects)
     schema_sql = [
-        SchemaSql(path, repo.relative(path), read_text(path) or "", "schema file")
+        SchemaSql(path, repo.relative(path), repo.text(path) or "", "schema file")
         for path in repo.suffixed(".sql")
         if path not in in_migrations and not any(d in path.parents for d in dbt_dirs)
     ]
@@ -176,7 +176,7 @@ def _from_lint(repo: RepoFiles, result: Finding) -> AuditFinding:
     rule = get(result.rule)
     path = Path(result.file)
     file = repo.relative(path) if path.is_absolute() or path.exists() else result.file
-    text = read_text(path) if path.is_file() else None
+    text = repo.text(path) if path.is_file() else None
     evidence = _line_of(text, result.line)
     hit = AuditHit(
         message=result.message,
@@ -201,7 +201,7 @@ def _line_of(text: str | None, line: int | None) -> str:
 def _with_evidence(repo: RepoFiles, file: str, hit: AuditHit) -> AuditHit:
     if hit.evidence or not hit.line:
         return hit
-    text = read_text(repo.root / file)
+    text = repo.text(repo.root / file)
     return AuditHit(**{**hit.__dict__, "evidence": _line_of(text, hit.line)})
 
 
@@ -213,7 +213,7 @@ def _audit_python(
     seen: orient.Orientation,
 ) -> list[AuditFinding]:
     relative = repo.relative(path)
-    text = read_text(path)
+    text = repo.text(path)
     if text is None:
         return []
     try:
@@ -238,7 +238,7 @@ def _unparseable(
     file: str, line: int, message: str, repo: RepoFiles, text: str | None = None
 ) -> AuditFinding:
     if text is None:
-        text = read_text(repo.root / file)
+        text = repo.text(repo.root / file)
     hit = AuditHit(message=message, line=line, evidence=_line_of(text, line), anchor=message)
     return finding(get(UNPARSEABLE_FILE), hit, file)
 

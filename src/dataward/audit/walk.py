@@ -40,12 +40,20 @@ class RepoFiles:
     root: Path
     files: list[Path] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    _texts: dict[Path, str | None] = field(default_factory=dict, repr=False)
 
     def named(self, *names: str) -> list[Path]:
         return [f for f in self.files if f.name in names]
 
     def suffixed(self, *suffixes: str) -> list[Path]:
         return [f for f in self.files if f.suffix.lower() in suffixes]
+
+    def text(self, path: Path) -> str | None:
+        """`read_text(path)`, once per audit: a migration file with many findings is
+        read for its evidence lines once, not once per finding."""
+        if path not in self._texts:
+            self._texts[path] = read_text(path)
+        return self._texts[path]
 
     def relative(self, path: Path) -> str:
         try:

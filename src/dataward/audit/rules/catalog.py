@@ -332,12 +332,6 @@ LINT_RULE_CHECKS: dict[str, Check] = {
 # ---------------------------------------------------------------- schema (files too)
 
 
-def reasoned_nullable(name: str) -> bool:
-    """A name that says why the value may be missing (deleted_at, notes, parent_id), as
-    dataward.audit.schema_sql judges schema files: created_at and the like never do."""
-    return null_has_a_reason(name)
-
-
 @_rule(
     schema,
     id="nullable-column",
@@ -372,7 +366,7 @@ def nullable_column(snapshot: Snapshot) -> Iterator[AuditHit]:
         key = table.primary_key
         keyed = set(key.columns) if key else set()
         for column in table.columns:
-            if column.not_null or column.name in keyed or reasoned_nullable(column.name):
+            if column.not_null or column.name in keyed or null_has_a_reason(column.name):
                 continue
             yield _nullable(table, column)
 
