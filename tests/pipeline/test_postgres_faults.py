@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from pipeline_kit import PER_RUN, ProjectDir, assert_accounted, make_project, orders_csv
+from pipeline_kit import (
+    PER_RUN,
+    ProjectDir,
+    assert_accounted,
+    make_project,
+    orders_csv,
+    pipeline_toml,
+)
 
 from dataward.project.config import load_project
 from dataward.warehouse import project_warehouse
@@ -225,8 +232,24 @@ def test_a_server_refusing_connections_exits_3_with_a_clear_message(new_project)
     assert "127.0.0.1:1" in result.stderr and "Traceback" not in result.stderr
 
 
+# A transform that holds its run until the test says go: "at once" without a race on a
+# busy machine (the first run cannot finish before the second one starts).
+HOLD = """import time
+from pathlib import Path
+
+
+def hold(rows):
+    gate = Path(__file__).parent / "go"
+    deadline = time.monotonic() + 120
+    while not gate.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return rows
+"""
+
+
 def test_two_runs_of_one_table_at_once_one_loads_the_other_exits_4(new_project, tmp_path):
-    project = new_project(csv=V1)
+    project = new_project(csv=V1, pipeline=pipeline_toml(transform="pipelines/hold.py:hold"))
+    project.write("pipelines/hold.py", HOLD)
     # The same pipeline from a second checkout: only the server can tell them apart.
     twin = make_project(tmp_path / "twin", csv=V1, pg_url=project.pg_url)
     first = _Run(project)
@@ -234,6 +257,7 @@ def test_two_runs_of_one_table_at_once_one_loads_the_other_exits_4(new_project, 
     started = time.monotonic()
     second = twin.cli("run")
     elapsed = time.monotonic() - started
+    (project.root / "pipelines" / "go").touch()
     assert first.finish() == 0, "".join(first.stderr)
     assert second.returncode == 4, second.stderr
     assert "another run holds table 'orders'" in second.stderr
