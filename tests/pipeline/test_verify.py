@@ -26,7 +26,7 @@ def test_a_failing_dataset_rule_on_a_first_load_leaves_no_table(new_project):
     assert run["status"] == "failed" and run["reason"] == outcome.record.reason
     alerts = [e for e in events if e["event"] == "alert"]
     assert alerts and alerts[0]["run_id"] == outcome.record.run_id
-    assert alerts[0]["status"] == "failed" and alerts[0]["reason"] == outcome.record.reason
+    assert alerts[0]["detector"] == "run_failed" and outcome.record.reason in alerts[0]["message"]
 
 
 def test_a_failing_dataset_rule_leaves_the_committed_table_unchanged(new_project):

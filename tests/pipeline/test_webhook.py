@@ -1,5 +1,6 @@
-"""ALERT: a failed run POSTs JSON to the webhook named in dataward.toml; a webhook that is
-down changes nothing about the run's outcome."""
+"""ALERT: a failed run POSTs JSON to the webhook named in dataward.toml (the legacy
+`[alerts] webhook_url_env`, the same as one webhook sink: docs/alerts.md), once per
+incident; a webhook that is down changes nothing about the run's outcome."""
 
 from __future__ import annotations
 
@@ -62,10 +63,17 @@ def test_a_failed_run_posts_its_pipeline_run_status_and_reason(new_project, webh
     (post,) = received
     assert post["content_type"] == "application/json"
     body = json.loads(post["body"])
+    assert body["event"] == "opened"
     assert body["pipeline"] == "orders"
     assert body["run_id"] == outcome.record.run_id
-    assert body["status"] == "failed"
-    assert body["reason"] == outcome.record.reason and "rejected" in body["reason"]
+    assert body["anomaly"]["detector"] == "reject_rate"
+    assert "rejected 1 of 2 rows" in body["anomaly"]["message"]
+    # Failing again is the same incident: no second POST; a success resolves it.
+    assert project.run().record.status == "failed"
+    assert len(received) == 1
+    project.csv("order_id,amount,status\n1,1.50,paid\n")
+    assert project.run().record.status == "succeeded"
+    assert [json.loads(p["body"])["event"] for p in received] == ["opened", "resolved"]
 
 
 def test_a_succeeded_run_posts_nothing(new_project, webhook, monkeypatch):
@@ -82,7 +90,7 @@ def test_a_webhook_that_is_down_does_not_change_the_exit_code(new_project):
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     events = [e["event"] for e in stderr_events(result.stderr)]
-    assert "alert" in events and "alert.webhook.failed" in events
+    assert "alert" in events and "alert.delivery.failed" in events
     assert "127.0.0.1" not in json.dumps(
-        [e for e in stderr_events(result.stderr) if e["event"].startswith("alert.webhook")]
+        [e for e in stderr_events(result.stderr) if e["event"].startswith("alert.")]
     )  # the URL may hold a token: only the variable is named

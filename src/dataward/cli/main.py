@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dataward import __version__
-from dataward.cli import audit, contract, history, migrate, run, validate
+from dataward.cli import audit, contract, history, migrate, observe, report, run, validate
 from dataward.events import configure
 
 app = typer.Typer(
@@ -23,6 +23,9 @@ app.command(name="runs")(history.runs)
 app.command(name="rejects")(history.rejects)
 app.command(name="trace")(history.trace)
 app.command(name="revert")(history.revert)
+app.command(name="status")(observe.status)
+app.command(name="check")(observe.check)
+app.command(name="report")(report.report)
 app.command(name="audit")(audit.audit)
 app.add_typer(contract.app, name="contract")
 app.add_typer(migrate.app, name="migrate")

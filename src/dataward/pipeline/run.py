@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,8 +39,19 @@ from dataward.errors import (
     UsageError,
 )
 from dataward.events import get_logger
+from dataward.observe.lineage import (
+    DatasetRef,
+    Lineage,
+    RunOutput,
+    file_dataset,
+    http_dataset,
+    query_datasets,
+    warehouse_dataset,
+)
+from dataward.observe.metrics import delivery_metrics, run_metrics, source_column_metrics
+from dataward.observe.store import DISTINCT_COUNT, NULL_RATE, Metric
+from dataward.observe.watch import watch
 from dataward.pipeline import ledger
-from dataward.pipeline.alerts import send_alert
 from dataward.pipeline.ledger import REJECT_COLUMNS, Counts, RunRecord
 from dataward.pipeline.load import STAGE, STAGE_REJECTS, LoadPlan
 from dataward.pipeline.lock import PipelineLock
@@ -100,8 +112,15 @@ class RunOutcome:
 
 
 def new_run_id() -> str:
-    """Sortable by time (so listings read naturally) and unique without coordination."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    """A UUID version 7 (RFC 9562): sortable by time, so listings read naturally, unique
+    without coordination, and a valid OpenLineage run id, so both name a run the same way.
+    Python 3.11's uuid module has no uuid7 yet: 48 bits of Unix milliseconds, then the
+    version and variant bits around 74 random ones."""
+    millis = int(datetime.now(UTC).timestamp() * 1000)
+    value = (millis & ((1 << 48) - 1)) << 80 | int.from_bytes(os.urandom(10)) >> 6
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return str(uuid.UUID(int=value))
 
 
 def run_pipeline(
@@ -191,6 +210,14 @@ class _Run:
         self.staged = 0
         self.transform_rejects: list[dict[str, Any]] = []
         self.table_exists = False
+        # What the run measured of its delivery, stored and judged after it (observe/).
+        self.delivered = False  # the source was read (an identical re-run skips it)
+        self.source_columns: list[str] | None = None
+        self.delivery_metrics: list[Metric] = []
+        self.delivered_rows = 0  # rows staged to load: what the null counts are of
+        # Read now: lineage configured but unusable is a configuration error before any work.
+        self.lineage = None if dry_run else Lineage.from_environment(project.root, project.name)
+        self._lineage_started = False
 
     @property
     def counts(self) -> Counts:
@@ -268,9 +295,10 @@ class _Run:
         if problem is not None:
             # A scheduled job must hear about it: recorded above, announced here.
             self.event("finish", status="failed", reason=problem.message)
-            self._alert()
+            self._observe()
             raise problem
         self.event("start", mode=self.spec.mode, warehouse=self.wh.display_url)
+        self._lineage_start()
 
     def _source_batches(self) -> tuple[Iterator[pl.DataFrame], Callable[[], str]]:
         source = self.spec.source
@@ -384,6 +412,7 @@ class _Run:
         finally:
             self.wh.release()
         self.event("finish", status=self.record.status, same_as=last.run_id)
+        self._observe()
         return RunOutcome(self.record, False, [])
 
     def _table_state(self) -> str:
@@ -424,6 +453,7 @@ class _Run:
             self.contract, self.table, checks, result, on_accepted=self._accept
         )
         self.validator = validator
+        self.delivered = True
         self.stager = BackgroundStager(self._stage_batch)
         try:
             if replay is not None:
@@ -432,6 +462,8 @@ class _Run:
             else:
                 batches, fingerprint = self._source_batches()
             for batch in batches:
+                if self.source_columns is None:
+                    self.source_columns = [c for c in batch.columns if c not in LOCATION]
                 if self.partition_value is not None and self.spec.partition:
                     batch = batch.filter(
                         pl.col(self.spec.partition).cast(pl.String) == self.partition_value
@@ -646,6 +678,7 @@ class _Run:
             plan.resolve_unique_columns(self.checks)
             plan.resolve_foreign_keys(self.checks, self._table_exists)
             plan.resolve_changed_events()
+            self._measure_delivery()
             failure = self._empty_replace_failure() or self._reject_rate_failure()
             if failure is None:
                 plan.apply()
@@ -679,13 +712,15 @@ class _Run:
         finally:
             self.wh.release()
         if error is not None and not isinstance(error, RunFailed | TransformError | ContractError):
+            if self.record.status == "failed":
+                self._observe()  # recorded as failed: it is alerted, and lineage hears FAIL
             raise error
         if self.dry_run:
             self.record.status = "dry-run" if failure is None else "failed"
             self.record.reason = failure
         outcome = RunOutcome(self.record, self.dry_run, self._examples(validation))
         self.event("finish", status=self.record.status)
-        self._alert()
+        self._observe()
         return outcome
 
     def _forget_rolled_back_counts(self) -> None:
@@ -713,9 +748,7 @@ class _Run:
         )
 
     def _reject_rate_failure(self) -> str | None:
-        limit = self.spec.max_reject_rate
-        if limit is None:
-            limit = _contract_reject_rate(self.contract)
+        limit = reject_rate_limit(self.spec, self.contract)
         extracted = self.counts.extracted
         rate = self.counts.rejected / extracted if extracted else 0.0
         if rate > limit:
@@ -867,22 +900,122 @@ class _Run:
         finally:
             self.wh.release()
         self.event("finish", status="failed", reason=str(exc))
-        self._alert()
+        self._observe()
 
-    def _alert(self) -> None:
-        if self.record.status in ("succeeded", "dry-run"):
+    def _measure_delivery(self) -> None:
+        """The staged rows as they will load (after the load-time rejects): per column
+        null rate and distinct count, per check the rows rejected."""
+        if self.dry_run:
             return
-        send_alert(
-            {
-                "pipeline": self.spec.name,
-                "run_id": self.record.run_id,
-                "status": self.record.status,
-                "reason": self.record.reason,
-                "table": self.target,
-                "counts": self.counts.as_dict(),
-            },
-            self.project.webhook_url_env,
+        self.delivery_metrics, self.delivered_rows = delivery_metrics(
+            self.wh.staging,
+            STAGE,
+            STAGE_REJECTS,
+            [c.name for c in self.table.columns],
+            # Every row check, so one that rejected nothing this time says 0.
+            [c.id for c in self.checks if c.is_row_level],
+            self.record.run_id,
+            self.target,
+            self.record.started_at,
         )
+
+    def _observe(self) -> None:
+        """After the run is recorded: its metrics stored, the pipeline judged (anomalies,
+        freshness, the run itself), alerts and lineage sent. Nothing here changes the
+        run's outcome: it is committed already."""
+        if self.dry_run:
+            return
+        record = self.record
+        skipped = record.status == "succeeded" and not self.delivered
+        metrics: list[Metric] = []
+        if not skipped:  # an identical re-run is not a new delivery: no new history
+            duration = (
+                (record.finished_at - record.started_at).total_seconds()
+                if record.finished_at
+                else None
+            )
+            metrics = run_metrics(
+                record.run_id, self.target, record.started_at, self.counts, duration
+            )
+            metrics += self.delivery_metrics
+            if self.source_columns is not None:
+                metrics += source_column_metrics(
+                    self.source_columns, record.run_id, self.target, record.started_at
+                )
+        try:
+            watch(self.project, self.wh, [self.spec], metrics=metrics, run_id=record.run_id)
+        except DatawardError as exc:
+            # The run stands as recorded; what could not be watched is said, loudly.
+            self.log.error(  # noqa: TRY400 - a user-facing failure: no traceback
+                "observe.failed", run_id=record.run_id, problem=str(exc)
+            )
+        try:
+            self._lineage_finish()
+        except DatawardError as exc:
+            self.log.error(  # noqa: TRY400 - a user-facing failure: no traceback
+                "lineage.failed", run_id=record.run_id, problem=str(exc)
+            )
+
+    def _lineage_start(self) -> None:
+        if self.lineage is None or self._lineage_started:
+            return
+        self._lineage_started = True
+        self.lineage.start(
+            self.record.run_id,
+            self.spec.name,
+            self._lineage_inputs(),
+            self._lineage_output(),
+            self.record.started_at,
+        )
+
+    def _lineage_finish(self) -> None:
+        if self.lineage is None:
+            return
+        # A run that failed before it started (the table does not match the contract) is
+        # still a run: START, then FAIL.
+        self._lineage_start()
+        record, finished = self.record, self.record.finished_at or datetime.now(UTC)
+        inputs, output = self._lineage_inputs(), self._lineage_output()
+        if record.status == "succeeded":
+            nulls = {
+                m.subject: round(m.value * self.delivered_rows)
+                for m in self.delivery_metrics
+                if m.metric == NULL_RATE
+            }
+            distinct = {
+                m.subject: int(m.value) for m in self.delivery_metrics if m.metric == DISTINCT_COUNT
+            }
+            result = RunOutput(
+                rows_extracted=self.delivered_rows,
+                rows_written=self.counts.inserted + self.counts.updated,
+                null_counts=nulls,
+                distinct_counts=distinct,
+            )
+            self.lineage.complete(record.run_id, self.spec.name, inputs, output, result, finished)
+        else:
+            message = record.reason or record.status
+            self.lineage.fail(record.run_id, self.spec.name, inputs, output, message, finished)
+        self.lineage.close()
+
+    def _lineage_inputs(self) -> list[DatasetRef]:
+        source = self.spec.source
+        if source.kind == "files":
+            try:
+                return [file_dataset(f.path) for f in self._files()]
+            except DatawardError:
+                return []  # the source is what failed: the FAIL event says so
+        try:
+            if source.kind == "http" and source.url:
+                return [http_dataset(source.url)]
+            if source.kind == "sql" and source.url and source.query:
+                return query_datasets(source.url, self.project.root, source.query)
+        except DatawardError:
+            pass  # a source URL lineage cannot name is the run's to report, not lineage's
+        return []
+
+    def _lineage_output(self) -> DatasetRef:
+        fields = tuple((c.name, str(c.type)) for c in self.table.columns)
+        return warehouse_dataset(self.project.warehouse_url, self.project.root, self.target, fields)
 
     def _examples(self, validation: ValidationResult) -> list[dict[str, Any]]:
         rows = self.wh.staging.rows(
@@ -896,7 +1029,10 @@ class _Run:
         ]
 
 
-def _contract_reject_rate(contract: Contract) -> float:
+def reject_rate_limit(spec: PipelineSpec, contract: Contract) -> float:
+    """The pipeline's max_reject_rate, else the contract's maxRejectRate, else 1%."""
+    if spec.max_reject_rate is not None:
+        return spec.max_reject_rate
     value = contract.settings.get("maxRejectRate")
     return float(value) if value is not None else DEFAULT_MAX_REJECT_RATE
 

@@ -2,7 +2,8 @@
 
 Layout (see docs/pipelines.md):
 
-    dataward.toml          [project] name, [warehouse] url, [alerts] webhook_url_env
+    dataward.toml          [project] name, [warehouse] url, [alerts] sinks (docs/alerts.md),
+                           [observe] detector settings (docs/anomalies.md)
     pipelines/<name>.toml  one pipeline per file; its name is the file stem
     contracts/             the ODCS contracts the pipelines load against
 
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from dataward.errors import Location, UsageError
+from dataward.observe.alerts.config import AlertSettings, parse_alert_settings
+from dataward.observe.detect import DetectorSettings
 
 CONFIG_FILE = "dataward.toml"
 WAREHOUSE_ENV = "DATAWARD_WAREHOUSE"
@@ -68,7 +71,9 @@ class Project:
     name: str
     warehouse_url: str
     pipelines: dict[str, PipelineSpec]
-    webhook_url_env: str | None = None
+    webhook_url_env: str | None = None  # [alerts] webhook_url_env; also one of alerts.sinks
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    observe: DetectorSettings = field(default_factory=DetectorSettings)  # [observe]
     lock_wait_seconds: float = 30.0  # DuckDB: how long to wait for a warehouse file in use
     # PostgreSQL: set for every statement dataward issues.
     lock_timeout_seconds: float = 10.0
@@ -102,7 +107,9 @@ def load_project(root: Path | None = None, warehouse: str | None = None) -> Proj
     root = find_project(root)
     config_path = root / CONFIG_FILE
     doc = _read_toml(config_path)
-    _only_keys(doc, {"project", "warehouse", "alerts", "pipelines", "lint"}, config_path, "")
+    _only_keys(
+        doc, {"project", "warehouse", "alerts", "observe", "pipelines", "lint"}, config_path, ""
+    )
     project = _table(doc, "project", config_path)
     _only_keys(project, {"name", "pipelines"}, config_path, "project")
     wh = _table(doc, "warehouse", config_path)
@@ -112,8 +119,10 @@ def load_project(root: Path | None = None, warehouse: str | None = None) -> Proj
         config_path,
         "warehouse",
     )
-    alerts = _table(doc, "alerts", config_path)
-    _only_keys(alerts, {"webhook_url_env"}, config_path, "alerts")
+    alerts = parse_alert_settings(_table(doc, "alerts", config_path), config_path, root)
+    # At start, not at the first alert: a malformed webhook URL is a configuration error.
+    alerts.check_environment()
+    observe = DetectorSettings.from_toml(_table(doc, "observe", config_path), str(config_path))
     lint = _table(doc, "lint", config_path)
     _only_keys(lint, {"max_indexes_per_table"}, config_path, "lint")
     max_indexes = lint.get("max_indexes_per_table", 5)
@@ -141,13 +150,14 @@ def load_project(root: Path | None = None, warehouse: str | None = None) -> Proj
         if not isinstance(body, dict):
             raise UsageError(f"[pipelines.{name}] must be a table", Location(file=str(config_path)))
         pipelines[name] = _pipeline(root, name, config_path, body, f"pipelines.{name}")
-    webhook_env = alerts.get("webhook_url_env")
     return Project(
         root=root,
         name=str(project.get("name", root.name)),
         warehouse_url=str(url),
         pipelines=pipelines,
-        webhook_url_env=str(webhook_env) if webhook_env else None,
+        webhook_url_env=alerts.webhook_url_env,
+        alerts=alerts,
+        observe=observe,
         lock_wait_seconds=_seconds(wh, "lock_wait_seconds", 30.0, config_path),
         lock_timeout_seconds=_seconds(wh, "lock_timeout_seconds", 10.0, config_path),
         statement_timeout_seconds=_seconds(wh, "statement_timeout_seconds", 3600.0, config_path),
