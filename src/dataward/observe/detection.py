@@ -28,7 +28,6 @@ from dataward.contract.loader import load_contract
 from dataward.observe import detect
 from dataward.observe.freshness import Freshness, describe_age, pipeline_freshness
 from dataward.observe.metrics import SOURCE_COLUMN
-from dataward.observe.redact import redact_urls
 from dataward.observe.store import (
     DISTINCT_COUNT,
     NULL_RATE,
@@ -40,6 +39,7 @@ from dataward.observe.store import (
     read_metrics,
 )
 from dataward.pipeline import ledger
+from dataward.redact import redact_urls
 from dataward.warehouse.base import LEDGER_SCHEMA, Warehouse
 
 if TYPE_CHECKING:

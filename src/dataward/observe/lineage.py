@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 from dataward import __version__
 from dataward.errors import Location, UsageError
 from dataward.events import get_logger
-from dataward.observe.redact import redact_urls
+from dataward.redact import redact_urls
 
 if TYPE_CHECKING:
     from openlineage.client import OpenLineageClient

@@ -19,7 +19,6 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import duckdb
 import polars as pl
@@ -32,50 +31,15 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
 
 from dataward.errors import InfrastructureError, Location, SourceError, UsageError
+from dataward.redact import redact_url
+from dataward.redact import secrets_in as _secrets_in
 from dataward.sources.files import LINE_COLUMN, ROW_COLUMN, SOURCE_COLUMN
 
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 _SCHEMES = ("duckdb", *_POSTGRES_SCHEMES)
 # libpq reads these from a URL's query string too; they are secrets like the password.
-_SECRET_PARAMETERS = {"password", "sslpassword"}
 _LOCATION_COLUMNS = (SOURCE_COLUMN, ROW_COLUMN, LINE_COLUMN)
 CONNECT_TIMEOUT_SECONDS = 10
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password (in the user part or the query string), for display.
-
-    `postgresql://user:secret@host:5432/db?sslmode=require&password=x` becomes
-    `postgresql://user@host:5432/db?sslmode=require`. Something that is not a URL (a
-    key=value DSN, say, which may hold a password) is not shown at all.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if not parts.scheme:
-        return "<not a URL>"
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    netloc = f"{user}@{hostport}" if at and user else hostport
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    query = parts.query
-    if any(key.lower() in _SECRET_PARAMETERS for key, _ in pairs):
-        query = urlencode([(k, v) for k, v in pairs if k.lower() not in _SECRET_PARAMETERS])
-    # Put together by hand: urlunsplit would turn duckdb:////abs/path into duckdb://abs/path.
-    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
-
-
-def _secrets_in(url: str) -> list[str]:
-    """Every spelling of the URL's secrets, to scrub from messages the driver writes."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return [url]  # cannot tell what is secret in it: never show any of it
-    found = [parts.password or ""]
-    found += [value for key, value in parse_qsl(parts.query) if key.lower() in _SECRET_PARAMETERS]
-    spelled = {spelling for value in found for spelling in (value, unquote(value), quote(value))}
-    return sorted((s for s in spelled if s), key=len, reverse=True)
 
 
 class SqlSource:

@@ -18,10 +18,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dataward.contract.model import Column
-from dataward.warehouse.staging import Staging
+
+if TYPE_CHECKING:
+    from dataward.warehouse.staging import Staging
 
 LEDGER_SCHEMA = "dataward"
 
