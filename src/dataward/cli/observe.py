@@ -30,15 +30,17 @@ if TYPE_CHECKING:
     from dataward.project.config import PipelineSpec, Project
 
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+TABLES_ARGUMENT = typer.Argument(
+    None, metavar="[TABLE]...", help="Tables (or pipeline names); default: all."
+)
+FORMAT_OPTION = typer.Option("text", "--format", help="text or json.")
 NO_HISTORY = "no history yet: no pipeline has run in this warehouse (dataward run loads one)"
 
 
 @report_errors
 def status(
-    tables: list[str] = typer.Argument(
-        None, metavar="[TABLE]...", help="Tables (or pipeline names); default: all."
-    ),
-    output: str = typer.Option("text", "--format", help="text or json."),
+    tables: list[str] = TABLES_ARGUMENT,
+    output: str = FORMAT_OPTION,
     project_dir: Path | None = PROJECT_OPTION,
     warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:
@@ -80,10 +82,8 @@ def status(
 
 @report_errors
 def check(
-    tables: list[str] = typer.Argument(
-        None, metavar="[TABLE]...", help="Tables (or pipeline names); default: all."
-    ),
-    output: str = typer.Option("text", "--format", help="text or json."),
+    tables: list[str] = TABLES_ARGUMENT,
+    output: str = FORMAT_OPTION,
     project_dir: Path | None = PROJECT_OPTION,
     warehouse: str | None = WAREHOUSE_OPTION,
 ) -> None:

@@ -53,6 +53,8 @@ def summary(notice: Notice) -> str:
     a = notice.anomaly
     head = f"[dataward {notice.project}] {notice.event.upper()} {a.detector} on {a.target_table}"
     message = _one_line(a.message)
+    # Messages that name their table for the status listing need not say it twice here.
+    message = message.removeprefix(f"{a.target_table}: ")
     if notice.event == "opened":
         line = f"{head}: {message}"
     else:
