@@ -43,6 +43,7 @@ from dataward.redact import redact_urls
 from dataward.warehouse.base import LEDGER_SCHEMA, Warehouse
 
 if TYPE_CHECKING:
+    from dataward.contract.model import Contract
     from dataward.pipeline.ledger import RunRecord
     from dataward.project.config import PipelineSpec, Project
 
@@ -70,7 +71,8 @@ def inspect_pipeline(
     now: datetime | None = None,
 ) -> PipelineHealth:
     now = now or datetime.now(UTC)
-    freshness = pipeline_freshness(project, spec, wh, now)
+    contract = load_contract(spec.contract)  # read once for the SLA and the reject limit
+    freshness = pipeline_freshness(project, spec, wh, now, contract)
     # A run still going has no verdict yet: judged by the last one that finished.
     runs = ledger.read_runs(
         wh, "WHERE pipeline = ? AND kind = 'load' AND status <> 'running'", [spec.name]
@@ -79,7 +81,7 @@ def inspect_pipeline(
     if not runs:
         health.notes.append("no run yet")
         return health
-    health.anomalies += _last_run(spec, runs[0], now)
+    health.anomalies += _last_run(spec, contract, runs[0], now)
     health.anomalies += _freshness(freshness)
     # Enough runs for the robust window and for several days of daily totals.
     metrics = read_metrics(wh, target_table=freshness.table, last_runs=4 * settings.window + 1)
@@ -92,7 +94,9 @@ def inspect_pipeline(
     return health
 
 
-def _last_run(spec: PipelineSpec, last: RunRecord, now: datetime) -> list[Anomaly]:
+def _last_run(
+    spec: PipelineSpec, contract: Contract, last: RunRecord, now: datetime
+) -> list[Anomaly]:
     from dataward.pipeline.run import reject_rate_limit
 
     if last.status not in ("failed", "aborted"):
@@ -100,7 +104,7 @@ def _last_run(spec: PipelineSpec, last: RunRecord, now: datetime) -> list[Anomal
     at = last.finished_at or last.started_at or now
     counts = last.counts
     rate = counts.rejected / counts.extracted if counts.extracted else 0.0
-    limit = reject_rate_limit(spec, load_contract(spec.contract))
+    limit = reject_rate_limit(spec, contract)
     if rate > limit:
         # The reject rate is why the run failed: one incident, said the precise way.
         return [

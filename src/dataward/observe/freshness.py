@@ -20,6 +20,7 @@ from dataward.contract.loader import load_contract
 from dataward.warehouse.base import LEDGER_SCHEMA, Warehouse
 
 if TYPE_CHECKING:
+    from dataward.contract.model import Contract
     from dataward.project.config import PipelineSpec, Project
 
 # Clocks disagree by seconds, not minutes: later than this is a row from the future.
@@ -68,10 +69,14 @@ class Freshness:
 
 
 def pipeline_freshness(
-    project: Project, spec: PipelineSpec, wh: Warehouse, now: datetime | None = None
+    project: Project,
+    spec: PipelineSpec,
+    wh: Warehouse,
+    now: datetime | None = None,
+    contract: Contract | None = None,
 ) -> Freshness:
     now = now or datetime.now(UTC)
-    contract = load_contract(spec.contract)
+    contract = contract or load_contract(spec.contract)
     table = contract.table(spec.table)
     sla = contract.freshness
     # An SLA element names its table; one on another table of the contract is not ours.
