@@ -340,7 +340,10 @@ RUNNERS: dict[str, Runner] = {
 IMPORTS: dict[str, tuple[str, ...]] = {
     "polars": ("polars",),
     "duckdb": ("duckdb",),
-    "dataward": (),  # the console script's module, found through its entry point
+    # The console script's module (found through its entry point, see prepare) imports
+    # these only when `validate` runs, so `dataward --help` starts without polars; they
+    # are imports like the other tools', not work.
+    "dataward": ("dataward.contract.loader", "dataward.sources", "dataward.validate"),
     "pandera": ("polars", "pandera.polars", "pandera.errors"),
     "great_expectations": (
         "great_expectations",

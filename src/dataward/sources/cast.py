@@ -49,6 +49,9 @@ class Cast:
     column: str
     value: pl.Expr  # aliased to the column name; null where the value does not cast
     reason: pl.Expr  # the message for a failed row (evaluated on failing rows only)
+    # False when every value casts (the source already has the type, or any text is a
+    # value): no failure flag is computed for the column at all.
+    can_fail: bool = True
 
     def failed(self, raw_name: str) -> pl.Expr:
         return pl.col(self.column).is_null() & pl.col(raw_name).is_not_null()
@@ -74,11 +77,14 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
         reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
         return Cast(name, value.alias(name), reason_expr)
 
+    def infallible(value: pl.Expr) -> Cast:
+        return Cast(name, value.alias(name), pl.lit(""), can_fail=False)
+
     def bad(what: str) -> pl.Expr:
         return pl.format("{} is not " + what, _quoted(raw.cast(pl.String)))
 
     if source == target and kind not in (TypeKind.UUID, TypeKind.JSON, TypeKind.JSONB):
-        return result(raw, "")
+        return infallible(raw)
     if kind in INTEGER_KINDS:
         if source.is_integer():
             value = raw.cast(target, strict=False)
@@ -218,7 +224,7 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
     if kind in (TypeKind.JSON, TypeKind.JSONB):
         if source.is_nested():
             # Lists and structs (Parquet, nested NDJSON) are JSON by construction.
-            return result(as_text(raw, source), "")
+            return infallible(as_text(raw, source))
         text = raw.cast(pl.String)
         valid = text.map_elements(_is_json, return_dtype=pl.Boolean, skip_nulls=True)
         return result(pl.when(valid).then(text), bad("valid JSON"))
@@ -228,7 +234,7 @@ def cast_column(column: Column, source: pl.DataType, default_timezone: str | Non
     if source == pl.Binary:
         value = raw.map_elements(_utf8_or_none, return_dtype=pl.String, skip_nulls=True)
         return result(value, bad("UTF-8 text"))
-    return result(as_text(raw, source), "")
+    return infallible(as_text(raw, source))
 
 
 def _shown_bytes(value: bytes) -> str:

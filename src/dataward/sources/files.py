@@ -28,6 +28,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -222,11 +223,7 @@ def _csv_batches(data: DataFile, batch_rows: int) -> Iterator[pl.DataFrame]:
 
     def flush() -> pl.DataFrame:
         nonlocal records, line, pending, pending_rows, blanks_checked
-        frame = pl.from_arrow(pa.Table.from_batches(pending))
-        assert isinstance(frame, pl.DataFrame)
-        # One contiguous chunk per column: the checks run ~30% faster on it than on the
-        # reader's small blocks, for ~1 ms of copying (done here, in the reader thread).
-        frame = frame.rechunk()
+        frame = _as_polars(pending)
         if not blanks_checked and frame.select(_all_null(header).any()).item():
             # A blank line and a record of empty fields both read as all nulls; the csv
             # module tells them apart (rare: only when such a row is there at all).
@@ -261,6 +258,22 @@ def _csv_batches(data: DataFile, batch_rows: int) -> Iterator[pl.DataFrame]:
         pending.append(_without_trailing_blanks(data, held, header, shape.trailing_blank_lines))
     if pending:
         yield flush()
+
+
+def _as_polars(blocks: list[pa.RecordBatch]) -> pl.DataFrame:
+    """The reader's text blocks as one Polars frame with one chunk per column.
+
+    Polars keeps text as string views; handing it Arrow's offset strings makes it build
+    the views itself, which measured slower than Arrow's own cast to string_view (0.35
+    s against 0.2 s at 5M rows x 8 columns), after which Polars adopts the buffers as
+    they are. One chunk per column: the checks run ~30% faster on it than on the
+    reader's 1 MB blocks.
+    """
+    table = pa.Table.from_batches(blocks).combine_chunks()
+    columns = [pc.cast(column, pa.string_view()) for column in table.columns]
+    frame = pl.from_arrow(pa.Table.from_arrays(columns, names=table.column_names))
+    assert isinstance(frame, pl.DataFrame)
+    return frame.rechunk()
 
 
 def _all_null(header: list[str]) -> pl.Expr:

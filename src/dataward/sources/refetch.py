@@ -82,8 +82,17 @@ def _line_offsets(mapped: mmap.mmap, lines: list[int]) -> list[int]:
                 offsets.append(start + int(positions[target - line - 1]) + 1)
                 target = next(targets, None)
         line += breaks
+        _release(mapped, start, length)
         start += length
     return offsets
+
+
+def _release(mapped: mmap.mmap, start: int, length: int) -> None:
+    """Unmap a scanned chunk from this process: the pages stay in the page cache, but a
+    500 MB file walked through would otherwise count in full in the resident set."""
+    if hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
+        begin = start - start % mmap.PAGESIZE  # madvise takes whole pages
+        mapped.madvise(mmap.MADV_DONTNEED, begin, start + length - begin)
 
 
 @contextmanager
