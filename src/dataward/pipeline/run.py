@@ -52,6 +52,7 @@ from dataward.observe.metrics import delivery_metrics, run_metrics, source_colum
 from dataward.observe.store import DISTINCT_COUNT, NULL_RATE, Metric
 from dataward.observe.watch import watch
 from dataward.pipeline import ledger
+from dataward.pipeline.key_order import AscendingKeys
 from dataward.pipeline.ledger import REJECT_COLUMNS, Counts, RunRecord
 from dataward.pipeline.load import STAGE, STAGE_REJECTS, LoadPlan
 from dataward.pipeline.lock import PipelineLock
@@ -208,6 +209,7 @@ class _Run:
         self.recheck = False
         self._file_digest: _FileDigest | None = None
         self.staged = 0
+        self.staged_keys = AscendingKeys(table.primary_key)
         self.transform_rejects: list[dict[str, Any]] = []
         self.table_exists = False
         # What the run measured of its delivery, stored and judged after it (observe/).
@@ -507,6 +509,7 @@ class _Run:
             if rows.height == 0:
                 return
         self.staged += rows.height
+        self.staged_keys.see(rows)
         self.stager.put(rows.to_arrow())
 
     def _stage_batch(self, arrow: pa.Table) -> None:
@@ -674,7 +677,8 @@ class _Run:
             if not self.table_exists:
                 self.wh.execute(target_ddl(self.table, self.target, self.wh.dialect, self.checks))
             rows_before = self._row_count()
-            plan.resolve_duplicate_keys()
+            if not self.staged_keys.unique:
+                plan.resolve_duplicate_keys()
             plan.resolve_unique_columns(self.checks)
             plan.resolve_foreign_keys(self.checks, self._table_exists)
             plan.resolve_changed_events()
