@@ -367,8 +367,10 @@ def prepare(tool: str) -> Runner:
     """Import what `tool` needs and return its runner."""
     import importlib
 
+    if tool == "dataward":
+        # First, as `dataward` itself starts: the entry point's module sets up the
+        # allocator before Polars is loaded (dataward/cli/main.py).
+        dataward_entry_point().load()
     for module in IMPORTS[tool]:
         importlib.import_module(module)
-    if tool == "dataward":
-        dataward_entry_point().load()
     return RUNNERS[tool]
