@@ -13,7 +13,6 @@ os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
 import typer
 
-from dataward import __version__
 from dataward.cli import audit, contract, history, migrate, observe, report, run, validate
 from dataward.events import configure
 
@@ -42,6 +41,8 @@ app.add_typer(migrate.app, name="migrate")
 
 def _version(value: bool) -> None:
     if value:
+        from dataward import __version__
+
         typer.echo(f"dataward {__version__}")
         raise typer.Exit()
 

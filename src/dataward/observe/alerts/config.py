@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from dataward.errors import Location, UsageError
 
 SINK_TYPES = ("jsonl", "webhook", "smtp")
@@ -154,6 +152,8 @@ def url_problem(url: str) -> str | None:
     scheme, separator, _ = url.partition("://")
     if not separator or scheme.lower() not in ("http", "https"):
         return "it does not start with http:// or https://"
+    import httpx  # here: every command reads the settings, few send anything
+
     try:
         parsed = httpx.URL(url)  # what will send it
         urlsplit(url).port  # noqa: B018 - httpx takes a port of 99999; this refuses it
