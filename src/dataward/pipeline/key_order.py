@@ -21,25 +21,21 @@ _ORDERED = (pl.String, pl.Date, pl.Datetime, pl.Decimal)
 class AscendingKeys:
     def __init__(self, key: tuple[str, ...]) -> None:
         self.column = key[0] if len(key) == 1 else None
-        self.proven = self.column is not None
+        # True only while every key seen is proven unique.
+        self.unique = self.column is not None
         self._last: Any = None
 
     def see(self, rows: pl.DataFrame) -> None:
         """Rows about to be staged, in the order they are staged."""
-        if not self.proven or rows.height == 0:
+        if not self.unique or rows.height == 0:
             return
         assert self.column is not None
         keys = rows[self.column]
         if keys.null_count() or not (keys.dtype.is_integer() or isinstance(keys.dtype, _ORDERED)):
-            self.proven = False
+            self.unique = False
             return
         ascending = bool((keys.slice(1) > keys.slice(0, keys.len() - 1)).all())
         if not ascending or (self._last is not None and not keys[0] > self._last):
-            self.proven = False
+            self.unique = False
             return
         self._last = keys[-1]
-
-    @property
-    def unique(self) -> bool:
-        """True only when the keys seen are proven unique."""
-        return self.proven
